@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what aicall needs on a fresh Debian machine: system packages, then a virtualenv.
+#   scripts/setup.sh         the service (espeak-ng, sox for speech; SIPp for SIP tests)
+#   scripts/setup.sh --dev   plus the test tools (Chromium for browser tests, pytest, ruff, mypy)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=()
+command -v espeak-ng >/dev/null || packages+=(espeak-ng)
+command -v sox >/dev/null || packages+=(sox)
+command -v sipp >/dev/null || packages+=(sip-tester)
+if [ "${1:-}" = "--dev" ]; then
+  [ -x /usr/bin/chromium ] || packages+=(chromium)
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "installing Debian packages: ${packages[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
+fi
+
+python=${PYTHON:-python3.11}
+command -v "$python" >/dev/null || python=python3
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+if [ "${1:-}" = "--dev" ]; then
+  .venv/bin/python -m pip install -q -e ".[dev]"
+else
+  .venv/bin/python -m pip install -q -e .
+fi

@@ -1,0 +1,52 @@
+import secrets
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+def new_secret_key() -> str:
+    """32 random bytes, URL-safe: the customer's API credential."""
+    return secrets.token_urlsafe(32)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A customer account. Email is the login; `secret_key` mints API access tokens."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    secret_key = models.CharField(max_length=100, unique=True, default=new_secret_key)
+    secret_rotated_at = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    default_trunk = models.ForeignKey(
+        "telephony.Trunk", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []  # noqa: RUF012
+
+    class Meta:
+        db_table = "accounts_user"
+
+    def __str__(self) -> str:
+        return self.email

@@ -1,0 +1,27 @@
+"""The import request as a whole: validate, store, answer, and wake the dialer."""
+
+from django.http import HttpRequest, HttpResponse
+
+from aicall.accounts.models import User
+from aicall.api.responses import ok
+from aicall.calls.services import import_contacts
+from aicall.campaigns.models import Campaign
+
+
+def import_response(outcome, total: int) -> HttpResponse:
+    accepted = outcome.checked.accepted
+    results = [
+        {"phone_number": contact.phone_as_sent, "call_id": call_id}
+        for contact, call_id in zip(accepted, outcome.call_ids, strict=True)
+    ]
+    return ok(
+        message=f"Ghi nhận thành công {len(results)} trên {total} bản ghi",
+        results=results,
+    )
+
+
+def run_import(
+    request: HttpRequest, user: User, campaign: Campaign, contacts: list
+) -> HttpResponse:
+    outcome = import_contacts(campaign, contacts)
+    return import_response(outcome, len(contacts))

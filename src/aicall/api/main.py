@@ -1,0 +1,59 @@
+"""The JSON API: the original four endpoints plus our extensions, documented at /api/docs."""
+
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import HttpError, ValidationError
+
+from aicall.api.original import router as original_router
+from aicall.api.responses import fail
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+aicall's API. The four endpoints tagged *Original API* are byte-compatible with the service
+aicall replaces: same paths, parameters, JSON fields, string codes and Vietnamese messages.
+
+Every endpoint takes the `access_token` from the query string, the JSON body, or an
+`Authorization: Bearer` header (extension). Failures are always JSON:
+`{"status": 0, "code": "<string>", "message": "<string>"}` with codes `401` (HTTP 401),
+`400` (HTTP 400), `01` unknown campaign (HTTP 404), `03` stopped voice-OTP campaign (HTTP 409).
+
+Export and call-log: `limit` defaults to 10 and is capped at 1000; bad numbers fall back to
+the defaults. `called_at` is Vietnam time (UTC+7), `duration` whole seconds from answer,
+`key_press` like `1 (29), 2 (35)` (digit and second from answer), `state` 40 answered /
+50 not answered or failed.
+"""
+
+api = NinjaAPI(
+    title="aicall API",
+    version="1.0",
+    description=DESCRIPTION,
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    urls_namespace="api",
+)
+api.add_router("/", original_router)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return fail("413", "request body too large", 413)
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return fail("400", "invalid request", 400, errors=exc.errors)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return fail(str(exc.status_code), str(exc), exc.status_code)
+
+
+@api.exception_handler(Exception)
+def crashed(request: HttpRequest, exc: Exception) -> HttpResponse:
+    log.exception("unhandled error in %s %s", request.method, request.path)
+    return fail("500", "internal error", 500)

@@ -1,0 +1,140 @@
+"""The original service's four endpoints, byte-compatible with its document."""
+
+import orjson
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+
+from aicall.accounts.services import user_for_secret_key
+from aicall.accounts.tokens import mint_access_token
+from aicall.api import schemas
+from aicall.api.auth import authenticate
+from aicall.api.imports import run_import
+from aicall.api.responses import (
+    MSG_BAD_CONTACTS,
+    MSG_BAD_SECRET,
+    MSG_CAMPAIGN_STOPPED,
+    bad_campaign,
+    bad_token,
+    fail,
+    ok,
+)
+from aicall.calls.queries import export_page, finished_calls, page_from_query
+from aicall.campaigns.queries import campaign_for_owner
+
+router = Router(tags=["Original API"])
+
+_FAIL = {400: schemas.Failure, 401: schemas.Failure, 404: schemas.Failure, 409: schemas.Failure}
+_TOKEN_PARAM = {
+    "parameters": [
+        {
+            "name": "access_token",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "From generate-access-token; may instead travel in the JSON body or "
+            "as `Authorization: Bearer`.",
+        },
+    ]
+}
+_PAGING = [
+    {"name": n, "in": "query", "required": False, "schema": {"type": "integer"}, "description": d}
+    for n, d in [
+        ("start_time", "Epoch milliseconds; default: creation of the campaign (or account)."),
+        ("end_time", "Epoch milliseconds; default: now."),
+        ("limit", "Page size, default 10, capped at 1000 (the response says what applied)."),
+        ("offset", "Default 0."),
+    ]
+]
+
+
+def _parse_body(request: HttpRequest) -> object:
+    try:
+        return orjson.loads(request.body) if request.body.strip() else None
+    except orjson.JSONDecodeError:
+        return None
+
+
+@router.post(
+    "/campaigns/{campaign_id}/import",
+    response={200: schemas.ImportSuccess, **_FAIL},
+    openapi_extra={
+        **_TOKEN_PARAM,
+        "requestBody": {
+            "content": {"application/json": {"schema": schemas.ImportBody.model_json_schema()}}
+        },
+    },
+    summary="Import contacts into a campaign (and call them if it runs)",
+)
+def import_contacts(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    body = _parse_body(request)
+    user = authenticate(request, body)
+    if user is None:
+        return bad_token()
+    campaign = campaign_for_owner(user.pk, campaign_id)
+    if campaign is None:
+        return bad_campaign()
+    contacts = body.get("contacts") if isinstance(body, dict) else None
+    if not isinstance(contacts, list):
+        return fail("400", MSG_BAD_CONTACTS)
+    if campaign.is_voice_otp and not campaign.is_running:
+        return fail("03", MSG_CAMPAIGN_STOPPED)
+    return run_import(request, user, campaign, contacts)
+
+
+def _call_page(request: HttpRequest, owner_id: int, campaign_id: int | None, default_start):
+    page = page_from_query(request.GET, default_start)
+    calls = finished_calls(owner_id=owner_id, campaign_id=campaign_id, page=page)
+    total, rows = export_page(calls, page)
+    return ok(results={"limit": page.limit, "total": total, "calls": rows})
+
+
+@router.get(
+    "/campaigns/{campaign_id}/export",
+    response={200: schemas.CallPageSuccess, **_FAIL},
+    openapi_extra={"parameters": _TOKEN_PARAM["parameters"] + _PAGING},
+    summary="Finished calls of one campaign",
+)
+def export_calls(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    user = authenticate(request)
+    if user is None:
+        return bad_token()
+    campaign = campaign_for_owner(user.pk, campaign_id)
+    if campaign is None:
+        return bad_campaign()
+    return _call_page(request, user.pk, campaign.pk, campaign.created_at)
+
+
+@router.get(
+    "/users/generate-access-token",
+    response={200: schemas.AccessTokenSuccess, 401: schemas.Failure},
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "secret_key",
+                "in": "query",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "From the website's profile page.",
+            }
+        ]
+    },
+    summary="Mint an access_token (valid 60 days, revoked when the secret_key changes)",
+)
+def generate_access_token(request: HttpRequest) -> HttpResponse:
+    user = user_for_secret_key(request.GET.get("secret_key"))
+    if user is None:
+        return fail("401", MSG_BAD_SECRET)
+    return ok(results={"access_token": mint_access_token(user)})
+
+
+@router.get(
+    "/users/call-log",
+    response={200: schemas.CallPageSuccess, 401: schemas.Failure},
+    openapi_extra={"parameters": _TOKEN_PARAM["parameters"] + _PAGING},
+    summary="Finished calls across all of the account's campaigns",
+)
+def call_log(request: HttpRequest) -> HttpResponse:
+    user = authenticate(request)
+    if user is None:
+        return bad_token()
+    return _call_page(request, user.pk, None, user.created_at)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AicallConfig(AppConfig):
+    name = "aicall"
+    verbose_name = "aicall"

@@ -1,0 +1,137 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class CallStatus(models.TextChoices):
+    """Where a call is in the dialer's life cycle (internal; the API shows `state`)."""
+
+    QUEUED = "queued", "Queued"
+    DIALING = "dialing", "In progress"
+    DONE = "done", "Finished"
+
+
+class CallState(models.IntegerChoices):
+    """The contract's `state` (export, call-log, webhooks)."""
+
+    CALLING = 20, "Calling"
+    ANSWERED = 40, "Answered"
+    NOT_ANSWERED = 50, "Not answered / failed"
+    ERROR = 60, "Error"
+
+
+FINISHED_STATES = (CallState.ANSWERED, CallState.NOT_ANSWERED)
+FINISHED = Q(state__in=[40, 50])
+
+
+class Priority(models.IntegerChoices):
+    """Lower goes first: an OTP is worthless a few minutes late, a broadcast can wait."""
+
+    OTP = 0, "Voice OTP"
+    BROADCAST = 1, "Broadcast"
+
+
+class Call(models.Model):
+    """One accepted contact of a campaign, and the outcome of its (last) attempt."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE)
+    # Denormalised from the campaign so that call-log is one index range per account.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    phone_e164 = models.CharField(max_length=20)
+    phone_as_sent = models.CharField(max_length=64)
+    otp_code = models.CharField(max_length=6, blank=True)
+    danh_xung = models.CharField(max_length=100, blank=True)
+    ho_ten = models.CharField(max_length=200, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True)
+
+    status = models.CharField(max_length=8, choices=CallStatus.choices, default=CallStatus.QUEUED)
+    state = models.SmallIntegerField(choices=CallState.choices, null=True, blank=True)
+    priority = models.SmallIntegerField(choices=Priority.choices, default=Priority.BROADCAST)
+    due_at = models.DateTimeField(default=timezone.now)
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    caller_id = models.CharField(max_length=32, blank=True)
+    called_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(default=0)
+    key_presses = models.JSONField(default=list, blank=True)  # [[digit, second], ...]
+    key_press = models.CharField(max_length=500, blank=True)  # "1 (29), 2 (35)"
+    hangup_cause = models.CharField(max_length=64, blank=True)  # the contract's `note`
+    sip_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    recording = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["campaign", "called_at", "id"], condition=FINISHED, name="call_export"
+            ),
+            models.Index(fields=["owner", "called_at", "id"], condition=FINISHED, name="call_log"),
+            models.Index(
+                fields=["priority", "due_at"],
+                condition=Q(status="queued"),
+                name="call_due",
+            ),
+            models.Index(fields=["campaign", "status"], name="call_campaign_status"),
+            models.Index(
+                fields=["claimed_by"], condition=Q(status="dialing"), name="call_in_flight"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"call {self.pk} to {self.phone_e164}"
+
+
+class CallAttempt(models.Model):
+    """One dial of a call. The Call row carries the last one; this keeps them all."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="attempts")
+    attempt = models.PositiveSmallIntegerField()
+    called_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(default=0)
+    key_press = models.CharField(max_length=500, blank=True)
+    hangup_cause = models.CharField(max_length=64, blank=True)
+    sip_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    dialer = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["call", "attempt"], name="one_row_per_attempt")
+        ]
+
+
+class DoNotCall(models.Model):
+    """A number an account must never dial."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    phone_e164 = models.CharField(max_length=20)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "phone_e164"], name="dnc_unique_number")
+        ]
+
+
+class IdempotentImport(models.Model):
+    """The first response to an import sent with an `Idempotency-Key`, kept for 24 hours."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=200)
+    campaign_id = models.BigIntegerField()
+    body_sha256 = models.CharField(max_length=64)
+    response_json = models.TextField()
+    http_status = models.PositiveSmallIntegerField(default=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_unique")
+        ]

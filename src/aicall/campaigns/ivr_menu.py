@@ -1,0 +1,90 @@
+"""The key-press menu tree of an IVR campaign, as the original service has it.
+
+A menu node::
+
+    {"prompt": "Bấm 1 để xác nhận, bấm 2 để nghe lại",   # optional at the root (the script)
+     "timeout_seconds": 8,
+     "keys": {"1": {"action": "message", "message": "Cảm ơn quý khách", "then": "hangup"},
+              "2": {"action": "repeat"},
+              "3": {"action": "submenu", "menu": {...another node...}},
+              "0": {"action": "transfer", "target": "0901234567"},
+              "*": {"action": "back"},
+              "#": {"action": "hangup"}}}
+
+Every key leads somewhere: a menu with no keys is a dead end, `back` at the root has
+nowhere to go, a transfer needs a target, and a submenu needs its menu. Being a tree, every
+node is reachable from the root once those hold.
+"""
+
+from typing import Any
+
+from aicall.lib.phones import to_e164
+
+KEYS = frozenset("0123456789*#")
+ACTIONS = ("message", "repeat", "back", "submenu", "transfer", "hangup")
+MAX_DEPTH = 5
+
+
+class MenuError(ValueError):
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.field = "ivr_menu"
+        self.path = path
+        self.message = f"{path}: {message}"
+
+
+def validate_menu(menu: Any) -> dict:
+    """The menu, cleaned, or MenuError naming the first problem by its key path."""
+    if menu in (None, {}, ""):
+        return {}
+    return _node(menu, "menu", depth=0)
+
+
+def _node(node: Any, path: str, depth: int) -> dict:
+    if not isinstance(node, dict):
+        raise MenuError(path, "must be an object")
+    if depth >= MAX_DEPTH:
+        raise MenuError(path, f"menus nest at most {MAX_DEPTH} levels")
+    keys = node.get("keys")
+    if not isinstance(keys, dict) or not keys:
+        raise MenuError(path, "a menu needs at least one key (a menu without keys is a dead end)")
+    timeout = node.get("timeout_seconds", 8)
+    if not isinstance(timeout, int) or not 1 <= timeout <= 60:
+        raise MenuError(path, "timeout_seconds must be 1 to 60")
+    cleaned: dict[str, Any] = {"timeout_seconds": timeout, "keys": {}}
+    if node.get("prompt"):
+        cleaned["prompt"] = str(node["prompt"])[:2000]
+    elif depth > 0:
+        raise MenuError(path, "a sub-menu needs a prompt telling the caller what to press")
+    for key, option in keys.items():
+        if key not in KEYS:
+            raise MenuError(f"{path}.{key}", "keys are 0-9, * and #")
+        cleaned["keys"][key] = _option(option, f"{path}.{key}", depth)
+    return cleaned
+
+
+def _option(option: Any, path: str, depth: int) -> dict:
+    if not isinstance(option, dict) or option.get("action") not in ACTIONS:
+        raise MenuError(path, f"action must be one of {', '.join(ACTIONS)}")
+    action = option["action"]
+    cleaned: dict[str, Any] = {"action": action}
+    if option.get("label"):
+        cleaned["label"] = str(option["label"])[:100]
+    if action == "message":
+        if not option.get("message"):
+            raise MenuError(path, "a message action needs the message to play")
+        cleaned["message"] = str(option["message"])[:2000]
+        then = option.get("then", "hangup")
+        if then not in ("hangup", "menu"):
+            raise MenuError(path, "then must be hangup or menu")
+        cleaned["then"] = then
+    elif action == "back" and depth == 0:
+        raise MenuError(path, "back at the top menu has nowhere to go")
+    elif action == "transfer":
+        target = option.get("target")
+        if not isinstance(target, str) or not (to_e164(target) or target.startswith("sip:")):
+            raise MenuError(path, "transfer needs a phone number or sip: address as target")
+        cleaned["target"] = target
+    elif action == "submenu":
+        cleaned["menu"] = _node(option.get("menu"), path, depth + 1)
+    return cleaned

@@ -1,0 +1,70 @@
+from datetime import time
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class CampaignType(models.TextChoices):
+    VOICE_OTP = "voice_otp", "Voice OTP"
+    IVR = "ivr", "IVR broadcast"
+
+
+class CampaignStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    STOPPED = "stopped", "Stopped"
+
+
+ALL_WEEKDAYS = "0123456"  # Monday=0, as datetime.weekday() counts
+
+
+class Campaign(models.Model):
+    """What to say to whom, and the rules for when and how fast to call."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaigns"
+    )
+    name = models.CharField(max_length=200)
+    campaign_type = models.CharField(max_length=16, choices=CampaignType.choices)
+    status = models.CharField(
+        max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.STOPPED
+    )
+    caller_id = models.CharField(max_length=32, blank=True)
+    script = models.TextField(blank=True)
+    # The key-press menu tree, as the original service has it; see campaigns/ivr_menu.py.
+    ivr_menu = models.JSONField(default=dict, blank=True)
+    audio_file = models.FileField(upload_to="campaign-audio/", blank=True)
+    otp_repeat_count = models.PositiveSmallIntegerField(default=3)
+    otp_expiry_seconds = models.PositiveIntegerField(default=300)
+    max_concurrent_calls = models.PositiveIntegerField(default=10)
+    max_attempts = models.PositiveSmallIntegerField(default=1)
+    retry_interval_seconds = models.PositiveIntegerField(default=300)
+    calling_hours_start = models.TimeField(default=time(8, 0))
+    # 00:00 as the end means midnight at the end of the day (with start 00:00: all day).
+    calling_hours_end = models.TimeField(default=time(17, 0))
+    calling_weekdays = models.CharField(max_length=7, default=ALL_WEEKDAYS)
+    ring_timeout_seconds = models.PositiveIntegerField(default=45)
+    record_calls = models.BooleanField(default=False)
+    trunk = models.ForeignKey(
+        "telephony.Trunk", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    webhook_url = models.URLField(max_length=500, blank=True)
+    webhook_secret = models.CharField(max_length=100, blank=True)
+    webhook_call_started = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "-created_at"], name="campaign_owner_created")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_voice_otp(self) -> bool:
+        return self.campaign_type == CampaignType.VOICE_OTP
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == CampaignStatus.RUNNING

@@ -1,0 +1,25 @@
+"""Reads of campaigns, always scoped to the account that owns them."""
+
+from django.db.models import QuerySet
+
+from aicall.campaigns.models import Campaign
+
+
+def parse_id(raw: object) -> int | None:
+    try:
+        value = int(str(raw))
+    except (TypeError, ValueError):
+        return None
+    return value if 0 < value < 2**63 else None
+
+
+def campaign_for_owner(owner_id: int, campaign_id: object) -> Campaign | None:
+    """The campaign if it exists and belongs to this account; None otherwise (code `01`)."""
+    pk = parse_id(campaign_id)
+    if pk is None:
+        return None
+    return Campaign.objects.filter(pk=pk, owner_id=owner_id).first()
+
+
+def campaigns_of(owner_id: int) -> QuerySet[Campaign]:
+    return Campaign.objects.filter(owner_id=owner_id).order_by("-created_at", "-id")

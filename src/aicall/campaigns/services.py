@@ -1,0 +1,148 @@
+"""Every write to a campaign goes through one of these actions."""
+
+from dataclasses import dataclass
+from datetime import time
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from aicall.campaigns.models import Campaign, CampaignStatus, CampaignType
+
+
+class CampaignError(ValueError):
+    """A campaign setting that cannot be accepted; `field` names the offending input."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def parse_calling_hours(text: str) -> tuple[time, time]:
+    """`"08:00-17:00"` -> (08:00, 17:00); `"00:00-24:00"` means around the clock."""
+    try:
+        start_text, end_text = (part.strip() for part in text.split("-"))
+        start = time.fromisoformat(start_text)
+        end = time(0, 0) if end_text == "24:00" else time.fromisoformat(end_text)
+    except ValueError as exc:
+        raise CampaignError("calling_hours", "calling hours must look like 08:00-17:00") from exc
+    if end != time(0, 0) and end <= start:
+        raise CampaignError("calling_hours", "calling hours must end after they start")
+    return start, end
+
+
+def format_calling_hours(campaign: Campaign) -> str:
+    end = campaign.calling_hours_end
+    end_text = "24:00" if end == time(0, 0) else end.strftime("%H:%M")
+    return f"{campaign.calling_hours_start.strftime('%H:%M')}-{end_text}"
+
+
+@dataclass
+class CampaignSettings:
+    """Validated values for the settable fields of a campaign (None means: leave as is)."""
+
+    values: dict[str, Any]
+
+
+_INT_LIMITS = {
+    "max_concurrent_calls": (1, 100_000),
+    "max_attempts": (1, 10),
+    "retry_interval_seconds": (10, 7 * 86400),
+    "otp_expiry_seconds": (10, 86400),
+    "otp_repeat_count": (1, 10),
+    "ring_timeout_seconds": (5, 300),
+}
+_TEXT_FIELDS = {
+    "name": 200,
+    "caller_id": 32,
+    "script": 10_000,
+    "webhook_url": 500,
+    "webhook_secret": 100,
+}
+
+
+def clean_settings(raw: dict[str, Any]) -> dict[str, Any]:
+    """Check campaign settings from any surface (CLI, API, website) the same way."""
+    values: dict[str, Any] = {}
+    for name, limit in _TEXT_FIELDS.items():
+        if raw.get(name) is not None:
+            text = str(raw[name]).strip() if name != "script" else str(raw[name])
+            if len(text) > limit:
+                raise CampaignError(name, f"{name} is longer than {limit} characters")
+            values[name] = text
+    if "name" in values and not values["name"]:
+        raise CampaignError("name", "name must not be empty")
+    if raw.get("campaign_type") is not None:
+        if raw["campaign_type"] not in CampaignType.values:
+            raise CampaignError("campaign_type", "type must be voice_otp or ivr")
+        values["campaign_type"] = raw["campaign_type"]
+    for name, (low, high) in _INT_LIMITS.items():
+        if raw.get(name) is not None:
+            try:
+                number = int(raw[name])
+            except (TypeError, ValueError) as exc:
+                raise CampaignError(name, f"{name} must be a whole number") from exc
+            if not low <= number <= high:
+                raise CampaignError(name, f"{name} must be between {low} and {high}")
+            values[name] = number
+    if raw.get("calling_hours") is not None:
+        values["calling_hours_start"], values["calling_hours_end"] = parse_calling_hours(
+            str(raw["calling_hours"])
+        )
+    if raw.get("calling_weekdays") is not None:
+        given = raw["calling_weekdays"]
+        text = "".join(map(str, given)) if isinstance(given, list | tuple) else str(given)
+        days = "".join(sorted(set(text)))
+        if not days or any(d not in "0123456" for d in days):
+            raise CampaignError("calling_weekdays", "weekdays are digits 0 (Monday) to 6")
+        values["calling_weekdays"] = days
+    for flag in ("record_calls", "webhook_call_started"):
+        if raw.get(flag) is not None:
+            values[flag] = bool(raw[flag])
+    if raw.get("ivr_menu") is not None:
+        from aicall.campaigns.ivr_menu import validate_menu
+
+        values["ivr_menu"] = validate_menu(raw["ivr_menu"])
+    return values
+
+
+@transaction.atomic
+def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = False) -> Campaign:
+    values = clean_settings(raw)
+    if "name" not in values:
+        raise CampaignError("name", "name is required")
+    if "campaign_type" not in values:
+        raise CampaignError("campaign_type", "type must be voice_otp or ivr")
+    campaign = Campaign.objects.create(owner_id=owner_id, **values)
+    if start:
+        do_start_campaign(campaign)
+    return campaign
+
+
+@transaction.atomic
+def do_update_campaign(campaign: Campaign, raw: dict[str, Any]) -> Campaign:
+    values = clean_settings(raw)
+    for name, value in values.items():
+        setattr(campaign, name, value)
+    campaign.save()
+    return campaign
+
+
+def do_start_campaign(campaign: Campaign) -> Campaign:
+    """Let the dialer place this campaign's queued calls (resumes a stopped one)."""
+    now = timezone.now()
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=CampaignStatus.RUNNING, started_at=now, updated_at=now
+    )
+    campaign.status, campaign.started_at = CampaignStatus.RUNNING, now
+    return campaign
+
+
+def do_stop_campaign(campaign: Campaign) -> Campaign:
+    """No new dials from now on; calls already ringing or connected finish normally."""
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=CampaignStatus.STOPPED, updated_at=timezone.now()
+    )
+    campaign.status = CampaignStatus.STOPPED
+    return campaign

@@ -1,0 +1,78 @@
+from django.core.management.base import BaseCommand
+
+from aicall.accounts.models import User
+from aicall.campaigns.models import Campaign
+from aicall.campaigns.services import (
+    CampaignError,
+    do_create_campaign,
+    do_start_campaign,
+    do_stop_campaign,
+    do_update_campaign,
+)
+from aicall.management.output import die, emit
+
+_SETTINGS = [
+    ("--name", "name", str, None),
+    ("--script", "script", str, "text with {danh_xung}, {ho_ten} or custom-field placeholders"),
+    ("--caller-id", "caller_id", str, "the number calls are placed from"),
+    ("--calling-hours", "calling_hours", str, "HH:MM-HH:MM in Vietnam time; 00:00-24:00 = always"),
+    ("--weekdays", "calling_weekdays", str, "digits 0 (Monday) .. 6 (Sunday), e.g. 01234"),
+    ("--max-concurrent", "max_concurrent_calls", int, "simultaneous calls of this campaign"),
+    ("--max-attempts", "max_attempts", int, "attempts per contact (busy/no answer/temp. fail)"),
+    ("--retry-interval", "retry_interval_seconds", int, "seconds between attempts"),
+    ("--otp-expiry", "otp_expiry_seconds", int, "an OTP call not placed within this is dropped"),
+    ("--ring-timeout", "ring_timeout_seconds", int, "seconds to ring before giving up"),
+]
+
+
+def _add_settings(parser) -> None:
+    for flag, dest, kind, help_text in _SETTINGS:
+        parser.add_argument(flag, dest=dest, type=kind, help=help_text)
+
+
+def _settings_from(options: dict) -> dict:
+    return {dest: options[dest] for _, dest, _, _ in _SETTINGS if options.get(dest) is not None}
+
+
+class Command(BaseCommand):
+    help = "Create, update, start and stop campaigns."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        create = sub.add_parser("create", help="create a campaign; prints its campaign_id")
+        create.add_argument("--email", required=True, help="the owning account")
+        create.add_argument(
+            "--type", dest="campaign_type", required=True, choices=["voice_otp", "ivr"]
+        )
+        create.add_argument("--start", action="store_true", help="start it right away")
+        _add_settings(create)
+        update = sub.add_parser("update", help="change a campaign's settings")
+        update.add_argument("campaign_id", type=int)
+        _add_settings(update)
+        for name in ("start", "stop"):
+            sub.add_parser(name, help=f"{name} a campaign").add_argument("campaign_id", type=int)
+
+    def handle(self, *args, action: str, **options):
+        try:
+            if action == "create":
+                emit({"campaign_id": self._create(options).pk})
+                return
+            campaign = Campaign.objects.filter(pk=options["campaign_id"]).first()
+            if campaign is None:
+                raise die(f"no campaign {options['campaign_id']}")
+            if action == "update":
+                do_update_campaign(campaign, _settings_from(options))
+            elif action == "start":
+                do_start_campaign(campaign)
+            else:
+                do_stop_campaign(campaign)
+            emit({"campaign_id": campaign.pk, "status": campaign.status})
+        except CampaignError as exc:
+            raise die(exc.message) from exc
+
+    def _create(self, options: dict) -> Campaign:
+        owner = User.objects.filter(email=options["email"].lower()).first()
+        if owner is None:
+            raise die(f"no account with email {options['email']}")
+        raw = {"campaign_type": options["campaign_type"], **_settings_from(options)}
+        return do_create_campaign(owner.pk, raw, start=options["start"])

@@ -1,0 +1,77 @@
+"""`aicall serve`: migrations, then the website + API (uvicorn) and a supervised dialer."""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import uvicorn
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+log = logging.getLogger("aicall.serve")
+
+
+class DialerSupervisor(threading.Thread):
+    """Keeps one `aicall dialer` child running; restarts it with a backoff if it dies.
+
+    A dialer that crashes at start-up (bad trunk config, say) would otherwise be restarted
+    in a tight loop; the delay doubles up to 30 s and resets after a minute of health.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(name="dialer-supervisor", daemon=True)
+        self.process: subprocess.Popen | None = None
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        delay = 1.0
+        while not self.stopping.is_set():
+            started = time.monotonic()
+            self.process = subprocess.Popen([sys.executable, "-m", "aicall", "dialer"])
+            code = self.process.wait()
+            if self.stopping.is_set():
+                return
+            delay = 1.0 if time.monotonic() - started > 60 else min(delay * 2, 30.0)
+            log.warning("dialer exited with %s; restarting in %.0f s", code, delay)
+            self.stopping.wait(delay)
+
+    def stop(self, timeout: float) -> None:
+        self.stopping.set()
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+class Command(BaseCommand):
+    help = "Run the website, the API and the dialer together (applies migrations first)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("AICALL_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("AICALL_PORT", 8000)))
+        parser.add_argument("--no-dialer", action="store_true", help="website and API only")
+
+    def handle(self, *args, host: str, port: int, no_dialer: bool, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        supervisor = None if no_dialer else DialerSupervisor()
+        if supervisor:
+            supervisor.start()
+        log.info("aicall on http://%s:%s (API docs at /api/docs)", host, port)
+        try:
+            uvicorn.run(
+                "aicall.asgi:application",
+                host=host,
+                port=port,
+                log_level="warning",
+                lifespan="off",
+                timeout_graceful_shutdown=30,
+            )
+        finally:
+            if supervisor:
+                supervisor.stop(timeout=60)

@@ -1,0 +1,145 @@
+"""Django settings. Everything a deployment changes comes from the environment (see README)."""
+
+import os
+from typing import Any
+
+import dj_database_url
+
+from aicall.config import data_dir, signing_secret
+
+DATA_DIR = data_dir()
+SECRET_KEY = signing_secret()
+DEBUG = os.environ.get("AICALL_DEBUG") == "1"
+ALLOWED_HOSTS = [h for h in os.environ.get("AICALL_ALLOWED_HOSTS", "*").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("AICALL_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "aicall",
+    "aicall.accounts",
+    "aicall.campaigns",
+    "aicall.calls",
+    "aicall.telephony",
+    "aicall.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "aicall.api.middleware.ApiJsonErrorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "aicall.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+ASGI_APPLICATION = "aicall.asgi.application"
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES["default"].setdefault("TEST", {})
+    if os.environ.get("AICALL_TEST_DB_NAME"):
+        DATABASES["default"]["TEST"]["NAME"] = os.environ["AICALL_TEST_DB_NAME"]
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("AICALL_SQLITE_PATH", str(DATA_DIR / "aicall.sqlite3")),
+            # WAL + busy timeout: the API and the dialer write at the same time.
+            # IMMEDIATE transactions take the write lock up front, so two writers queue on
+            # the busy timeout instead of failing with "database is locked" on upgrade.
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; "
+                    "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456;"
+                ),
+            },
+            # A file, not :memory:, so that tests can run real dialer processes against it.
+            "TEST": {
+                "NAME": os.environ.get("AICALL_TEST_SQLITE_PATH", str(DATA_DIR / "test.sqlite3"))
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:campaigns"
+LOGOUT_REDIRECT_URL = "web:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = DATA_DIR / "media"
+
+# A 100,000-contact import is ~10 MB of JSON; the limit keeps a runaway body out.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("AICALL_MAX_BODY_BYTES", 64 * 1024 * 1024))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 100_000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+
+AICALL: dict[str, Any] = {
+    "TELEPHONY": os.environ.get("AICALL_TELEPHONY", "sandbox"),
+    "SANDBOX_SPEED": float(os.environ.get("AICALL_SANDBOX_SPEED", "1")),
+    "TOKEN_TTL_SECONDS": 60 * 24 * 3600,
+    "EXPORT_LIMIT_CAP": 1000,
+    "AUDIO_CACHE_DIR": DATA_DIR / "audio",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("AICALL_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,99 @@
+"""The one interface the dialer drives, whatever places the calls (sandbox or SIP).
+
+A carrier is used from one asyncio event loop in the dialer process. `place_call` may be
+awaited thousands of times at once; it returns when the call is over, whatever happened,
+and never raises for an outcome of the call itself (busy, no answer, a dead worker):
+those are `CallOutcome`s with the matching Q.850 `hangup_cause`.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# The contract's `note` values (Q.850 cause names, as FreeSWITCH words them).
+NORMAL_CLEARING = "NORMAL CLEARING"
+USER_BUSY = "USER BUSY"
+NO_ANSWER = "NO ANSWER"
+NO_USER_RESPONSE = "NO USER RESPONSE"
+CALL_REJECTED = "CALL REJECTED"
+UNALLOCATED_NUMBER = "UNALLOCATED NUMBER"
+NORMAL_TEMPORARY_FAILURE = "NORMAL TEMPORARY FAILURE"
+RECOVERY_ON_TIMER_EXPIRE = "RECOVERY ON TIMER EXPIRE"
+INVALID_NUMBER_FORMAT = "INVALID NUMBER FORMAT"
+INCOMPATIBLE_DESTINATION = "INCOMPATIBLE DESTINATION"
+NETWORK_OUT_OF_ORDER = "NETWORK OUT OF ORDER"
+NUMBER_CHANGED = "NUMBER CHANGED"
+ORIGINATOR_CANCEL = "ORIGINATOR CANCEL"
+
+
+@dataclass
+class TrunkConfig:
+    """What a carrier needs to know of a SIP trunk (None for the sandbox)."""
+
+    name: str
+    proxy: str
+    transport: str = "udp"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    number_format: str = "national"
+    dtmf_payload_type: int = 101
+
+
+@dataclass
+class CallRequest:
+    call_id: int
+    attempt: int
+    callee_e164: str
+    caller_id: str
+    # What the callee hears: the script rendered for this contact (placeholders filled).
+    script_text: str
+    # Voice OTP: the code to read digit by digit (script_text is then the lead-in, if any).
+    otp_code: str = field(default="", repr=False)
+    otp_repeat_count: int = 3
+    # A prerecorded prompt to play instead of speech (path of a WAV file), if the campaign has one.
+    audio_path: str = ""
+    ivr_menu: dict[str, Any] = field(default_factory=dict)
+    ring_timeout_seconds: float = 45.0
+    record: bool = False
+    trunk: TrunkConfig | None = None
+
+
+@dataclass
+class CallOutcome:
+    """How a call ended. Times are seconds of call time, counted from when it was placed."""
+
+    answered: bool
+    hangup_cause: str
+    sip_code: int | None = None
+    answered_after_seconds: float | None = None
+    duration_seconds: float = 0.0  # from answer to hang-up; 0 when never answered
+    key_presses: list[tuple[str, float]] = field(default_factory=list)  # (digit, s from answer)
+    recording_path: str = ""
+
+
+# Called once when the callee answers (for the optional "call started" webhook, metrics).
+AnsweredCallback = Callable[[], Awaitable[None] | None]
+
+
+class Carrier(abc.ABC):
+    """Places calls. Subclasses: SandboxCarrier (default) and the SIP carrier."""
+
+    name = "carrier"
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        """Prepare (start worker processes, bind ports). Called once before any call."""
+
+    async def stop(self) -> None:  # noqa: B027 - optional hook
+        """Release everything; calls still running are ended first."""
+
+    @abc.abstractmethod
+    async def place_call(
+        self, request: CallRequest, on_answered: AnsweredCallback | None = None
+    ) -> CallOutcome:
+        """Dial, play the prompt, collect keys, and return how the call ended."""
+
+    def channels_in_use(self) -> int:
+        return 0

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from aicall.api.main import api
+from aicall.metrics import metrics_view
+
+urlpatterns = [
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+    path("metrics", metrics_view, name="metrics"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("aicall.web.urls")),
+]

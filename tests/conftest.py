@@ -1,0 +1,61 @@
+import pytest
+from django.test import Client
+
+from aicall.accounts.services import do_create_user
+from aicall.accounts.tokens import mint_access_token
+from aicall.campaigns.services import do_create_campaign
+
+
+@pytest.fixture
+def user(db):
+    return do_create_user("owner@example.com", "correct horse battery")
+
+
+@pytest.fixture
+def other_user(db):
+    return do_create_user("other@example.com", "another horse battery")
+
+
+@pytest.fixture
+def token(user):
+    return mint_access_token(user)
+
+
+@pytest.fixture
+def ivr_campaign(user):
+    return do_create_campaign(
+        user.pk, {"name": "Reminders", "campaign_type": "ivr", "caller_id": "0281234567"}
+    )
+
+
+@pytest.fixture
+def otp_campaign(user):
+    return do_create_campaign(
+        user.pk,
+        {"name": "OTP", "campaign_type": "voice_otp", "caller_id": "0281234567"},
+        start=True,
+    )
+
+
+class Api:
+    """A test client speaking the contract: JSON in, (status, JSON) out."""
+
+    def __init__(self) -> None:
+        self.client = Client()
+
+    def get(self, path: str, **params):
+        response = self.client.get(path, params)
+        return response.status_code, response.json()
+
+    def post(self, path: str, body=None, *, raw: bytes | None = None, query: str = "", **headers):
+        import json
+
+        data = raw if raw is not None else json.dumps(body)
+        url = f"{path}?{query}" if query else path
+        response = self.client.post(url, data, content_type="application/json", headers=headers)
+        return response.status_code, response.json()
+
+
+@pytest.fixture
+def api():
+    return Api()
