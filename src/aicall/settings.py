@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "aicall.campaigns",
     "aicall.calls",
     "aicall.telephony",
+    "aicall.webhooks",
     "aicall.web",
 ]
 

@@ -1,0 +1,54 @@
+"""The dialer's side of webhooks: record events in the outbox, in the caller's transaction."""
+
+from collections.abc import Iterable
+
+from aicall.calls.models import Call
+from aicall.calls.queries import call_object
+from aicall.campaigns.models import Campaign
+from aicall.webhooks.models import WebhookDelivery
+
+CALL_STARTED = "call.started"
+CALL_FINISHED = "call.finished"
+
+
+def event_payload(call: Call, event: str, state: int | None = None) -> dict:
+    """`{"event", "data": {<export call object>, campaign_id, attempt}}` (see api.md)."""
+    data = call_object(
+        (
+            call.pk,
+            call.caller_id,
+            call.phone_e164,
+            call.called_at,
+            call.duration_seconds,
+            call.key_press,
+            call.hangup_cause,
+            state if state is not None else call.state,
+        )
+    )
+    data["campaign_id"] = call.campaign_id
+    data["attempt"] = call.attempt_count
+    return {"event": event, "data": data}
+
+
+def enqueue_call_events(campaign: Campaign, calls: Iterable[Call], event: str) -> int:
+    """Queue one delivery per call if the campaign has a webhook; returns how many.
+
+    Call it inside the transaction that stores the calls' new state. `call.started`
+    is only sent when the campaign asked for it (`webhook_call_started`).
+    """
+    if not campaign.webhook_url:
+        return 0
+    if event == CALL_STARTED and not campaign.webhook_call_started:
+        return 0
+    state = 20 if event == CALL_STARTED else None
+    rows = [
+        WebhookDelivery(
+            campaign_id=campaign.pk,
+            call_id=call.pk,
+            event=event,
+            payload=event_payload(call, event, state),
+        )
+        for call in calls
+    ]
+    WebhookDelivery.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
