@@ -5,10 +5,10 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from aicall.calls.models import FINISHED, Call
+from aicall.calls.models import FINISHED, Call, CallState, CallStatus
 from aicall.lib.phones import to_national
 from aicall.lib.vntime import format_called_at, from_epoch_ms
 
@@ -97,3 +97,28 @@ def iter_call_objects(calls: QuerySet[Call], chunk_size: int = 2000):
     """Every call of the query as call objects, read in chunks (for CSV downloads)."""
     for row in calls.values_list(*_EXPORT_FIELDS).iterator(chunk_size=chunk_size):
         yield call_object(row)
+
+
+def campaign_progress(campaign_id: int) -> dict[str, int]:
+    """Live counts of a campaign: queued, in_progress, answered, failed, total.
+
+    One grouped query over the (campaign, status) index; cheap enough to poll while it runs.
+    """
+    counts = {"queued": 0, "in_progress": 0, "answered": 0, "failed": 0}
+    rows = (
+        Call.objects.filter(campaign_id=campaign_id)
+        .values_list("status", "state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for status, state, n in rows:
+        if status == CallStatus.QUEUED:
+            counts["queued"] += n
+        elif status == CallStatus.DIALING:
+            counts["in_progress"] += n
+        elif state == CallState.ANSWERED:
+            counts["answered"] += n
+        else:
+            counts["failed"] += n
+    counts["total"] = sum(counts.values())
+    return counts
