@@ -76,7 +76,7 @@ class Command(BaseCommand):
         # uvicorn re-raises SIGTERM after its graceful shutdown, so the process would die
         # "killed by signal" before the dialer has finished its calls. Ask it to exit
         # instead, then stop the dialer and exit 0.
-        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: setattr(server, "should_exit", True))
         try:
