@@ -367,6 +367,7 @@ class Dialer:
         if expired:
             m.CALLS_NOT_PLACED.labels(OTP_EXPIRED).inc(expired)
         await self.db(_update_progress_gauges, list(self.cache.campaigns))
+        await self.db(liveness.forget_old_dialers)
 
 
 def _update_progress_gauges(campaign_ids: list[int]) -> None:
