@@ -202,7 +202,11 @@ class Dialer:
         while not self.stopping:
             self._wake.clear()
             claimed_full = False
-            free = opts.max_calls - len(self.active)
+            limit = opts.max_calls
+            carrier_limit = self.carrier.capacity()
+            if carrier_limit is not None:
+                limit = min(limit, carrier_limit)
+            free = limit - len(self.active)
             try:
                 campaigns = await self.db(self.cache.refresh)
                 if free > 0 and campaigns:
