@@ -43,6 +43,8 @@ class ClaimedCall:
     custom_fields: dict[str, Any]
     start_at: float
     claimed_at: datetime
+    # 1 / calls-per-second of its trunk (0: no rate limit): the least gap between two starts.
+    min_gap_seconds: float = 0.0
 
 
 @dataclass
