@@ -78,6 +78,8 @@ class Call(models.Model):
             models.Index(fields=["owner", "status", "called_at", "id"], name="call_log"),
             models.Index(fields=["status", "priority", "due_at"], name="call_due"),
             models.Index(fields=["status", "claimed_by"], name="call_in_flight"),
+            # The dialer's claim: one campaign's queued calls in due order.
+            models.Index(fields=["campaign", "status", "due_at", "id"], name="call_claim"),
         ]
         constraints = [
             # Export and call-log select finished calls by status alone (see the indexes).
