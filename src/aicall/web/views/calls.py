@@ -45,9 +45,9 @@ def _download(request: HttpRequest, fmt: str, campaign=None) -> HttpResponseBase
     calls = calls.order_by("id")
     name = f"calls-campaign-{campaign.pk}" if campaign else "calls"
     if fmt == "csv":
-        return downloads.csv_response(calls, name)
+        return downloads.csv_response(request, calls, name)
     if fmt == "xlsx":
-        return downloads.xlsx_response(calls, name)
+        return downloads.xlsx_response(request, calls, name)
     raise Http404
 
 
