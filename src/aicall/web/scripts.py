@@ -3,6 +3,8 @@
 import re
 from typing import Any
 
+from aicall.campaigns.script import render_script as render_for_call
+
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 SAMPLE_CONTACT = {
@@ -15,19 +17,11 @@ SAMPLE_CONTACT = {
 
 
 def render_script(script: str, contact: dict[str, Any]) -> tuple[str, list[str]]:
-    """The script with `{name}` placeholders filled from the contact, and the unknown names.
+    """The script as the dialer will speak it for `contact`, and the placeholders it lacks.
 
-    An unknown placeholder stays visible in the preview so the author sees the gap.
+    Rendering is the dialer's own function, so the preview cannot drift from the call; an
+    unknown placeholder stays visible so the author sees the gap.
     """
-    missing: list[str] = []
-
-    def fill(match: re.Match) -> str:
-        name = match.group(1)
-        value = contact.get(name)
-        if value in (None, ""):
-            if name not in missing:
-                missing.append(name)
-            return match.group(0)
-        return str(value)
-
-    return _PLACEHOLDER.sub(fill, script), missing
+    values = {name: value for name, value in contact.items() if value not in (None, "")}
+    missing = list(dict.fromkeys(n for n in _PLACEHOLDER.findall(script) if n not in values))
+    return render_for_call(script, values), missing
