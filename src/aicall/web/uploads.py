@@ -147,11 +147,14 @@ def iter_rows(path: Path, ext: str) -> Iterator[list[str]]:
             workbook.close()
         return
     text = _decode(path.read_bytes())
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    yield from csv.reader(io.StringIO(text), dialect)
+    # The delimiter is whichever candidate the header line uses most (Excel in a Vietnamese
+    # locale saves with ";"). csv.Sniffer also guesses quoting, and guesses it wrong on
+    # names holding doubled quotes.
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t|", key=first_line.count)
+    yield from csv.reader(
+        io.StringIO(text), delimiter=delimiter if delimiter in first_line else ","
+    )
 
 
 def _slug(text: str) -> str:
