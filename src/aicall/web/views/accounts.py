@@ -19,6 +19,7 @@ class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+    next_page = "web:dashboard"
 
 
 class LogoutView(auth_views.LogoutView):
