@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, Min, QuerySet
-from django.db.models.functions import Substr, TruncDay, TruncHour, TruncMinute
+from django.db.models.functions import Substr, TruncDay, TruncHour, TruncMinute, TruncSecond
 from django.utils import timezone
 
 from aicall.calls.models import FINISHED, Call, CallState, CallStatus
@@ -51,6 +51,7 @@ class Bucket:
 
 
 _UNITS = [
+    (timedelta(seconds=60), timedelta(seconds=1), TruncSecond, "%H:%M:%S"),
     (timedelta(hours=1), timedelta(minutes=1), TruncMinute, "%H:%M"),
     (timedelta(days=3), timedelta(hours=1), TruncHour, "%d/%m %Hh"),
     (None, timedelta(days=1), TruncDay, "%d/%m"),
@@ -95,6 +96,8 @@ def over_time(calls: QuerySet[Call]) -> tuple[list[Bucket], str]:
 
 def _truncate(moment: datetime, step: timedelta) -> datetime:
     local = timezone.localtime(moment)
+    if step == timedelta(seconds=1):
+        return local.replace(microsecond=0)
     if step == timedelta(minutes=1):
         return local.replace(second=0, microsecond=0)
     if step == timedelta(hours=1):

@@ -152,9 +152,7 @@ def test_campaign_contacts_calls_and_downloads(page, server, tmp_path):
     expect(page.locator('#progress-stats [data-count="in_progress"]')).to_have_text(
         "0", timeout=90_000
     )
-    expect(page.locator("#chart-timeline svg rect.s-answered").first).to_be_attached(
-        timeout=15_000
-    )
+    expect(page.locator("#chart-timeline svg rect.s-answered").first).to_be_attached(timeout=15_000)
     expect(page.locator("#chart-causes")).to_contain_text("USER BUSY", timeout=15_000)
     assert not page.dialogs
     shot(page, "campaign-running")
@@ -168,8 +166,7 @@ def test_campaign_contacts_calls_and_downloads(page, server, tmp_path):
     page.wait_for_url(re.compile(r".*state=failed.*"))
     failed_ids = [int(t) for t in page.locator("#calls-table td.call-id").all_inner_texts()]
     assert failed_ids and all(
-        badge == "Không nghe máy"
-        for badge in page.locator("#calls-table .badge").all_inner_texts()
+        badge == "Không nghe máy" for badge in page.locator("#calls-table .badge").all_inner_texts()
     )
     page.select_option("#id_cause", "USER BUSY")
     page.click("#apply-filters")
@@ -211,7 +208,9 @@ def test_campaign_contacts_calls_and_downloads(page, server, tmp_path):
     expect(page.locator("#stat-finished")).to_have_text("13", timeout=15_000)
     shot(page, "dashboard")
     page.goto(server.base_url + "/campaigns/")
-    expect(page.locator(f'tr[data-campaign-id="{campaign_id}"] [data-count="answered"]')).not_to_have_text("0")
+    expect(
+        page.locator(f'tr[data-campaign-id="{campaign_id}"] [data-count="answered"]')
+    ).not_to_have_text("0")
     shot(page, "campaigns")
     page.goto(server.base_url + "/do-not-call/")
     page.fill("#id_phone_number", "0901 234 599")
