@@ -50,6 +50,32 @@ def test_secret_key_reveal_and_rotation(page, server):
     server.secret_key = new_secret
 
 
+def _build_menu_with_the_editor(page):
+    """The structured editor writes the JSON; the server validates and draws the tree."""
+    page.click("#menu-editor .menu-clear")
+    page.click("#menu-editor .menu-start")
+    editor = page.locator("#menu-editor")
+    editor.locator(".menu-prompt").first.fill(MENU["prompt"])
+    editor.locator(".menu-action").nth(0).select_option("message")
+    editor.locator(".menu-message").fill("Cảm ơn quý khách")
+    editor.locator(".menu-add-key").last.click()
+    editor.locator(".menu-action").nth(1).select_option("repeat")
+    editor.locator(".menu-add-key").last.click()
+    editor.locator(".menu-action").nth(2).select_option("submenu")
+    expect(page.locator("#menu-error")).to_contain_text("prompt")
+    editor.locator(".node .node .menu-prompt").fill("Bấm 1 để quay lại")
+    expect(page.locator("#menu-ok")).to_be_visible()
+    expect(page.locator("#menu-tree")).to_contain_text("Bấm 1 để quay lại")
+    menu = json.loads(page.input_value("#id_ivr_menu"))
+    assert menu["keys"]["1"] == {
+        "action": "message",
+        "message": "Cảm ơn quý khách",
+        "then": "hangup",
+    }
+    assert menu["keys"]["2"] == {"action": "repeat"}
+    assert menu["keys"]["3"]["menu"]["keys"] == {"1": {"action": "back"}}
+
+
 def _csv_contacts(path):
     # Last digits pick the sandbox's outcome: 0 listens, 1 presses 1, 2 presses 2 then 9,
     # 3 busy, 4 no answer, 5 rejects, 6 unallocated, 7 hangs up after 5 s.
@@ -96,6 +122,7 @@ def test_campaign_contacts_calls_and_downloads(page, server, tmp_path):
     page.goto(server.base_url + "/campaigns/new/")
     page.fill("#id_script", "Xin chào {danh_xung} {ho_ten}, đơn {ma_don_hang} đã sẵn sàng.")
     expect(page.locator("#script-preview-text")).to_contain_text("Xin chào anh Nguyễn Văn An")
+    page.click("#menu-json summary")
     page.fill("#id_ivr_menu", json.dumps({"keys": {"1": {"action": "back"}}}))
     expect(page.locator("#menu-error")).to_contain_text("nowhere to go")
     page.click("#save-campaign")
@@ -106,8 +133,7 @@ def test_campaign_contacts_calls_and_downloads(page, server, tmp_path):
     page.fill("#id_name", "Xác nhận đơn hàng")
     page.select_option("#id_campaign_type", "ivr")
     page.fill("#id_caller_id", "0281234567")
-    page.fill("#id_ivr_menu", json.dumps(MENU, ensure_ascii=False))
-    expect(page.locator("#menu-ok")).to_be_visible()
+    _build_menu_with_the_editor(page)
     page.fill("#id_max_concurrent_calls", "20")
     page.fill("#id_ring_timeout_seconds", "20")
     page.fill("#id_calling_hours_start", "00:00")
