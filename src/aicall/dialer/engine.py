@@ -230,7 +230,7 @@ class Dialer:
             key_of=self.cache.pacing_keys(),
             limit=limit,
             now=self.clock.now(),
-            horizon_seconds=self.options.poll_seconds + 0.25,
+            horizon_seconds=self.options.poll_seconds + 0.05,
             rotate=self._rotate,
         )
         m.CLAIM_LATENCY.observe(time.perf_counter() - started)
