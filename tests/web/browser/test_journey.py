@@ -264,3 +264,25 @@ def test_language_switch_and_phone_layout(browser, server):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     context.close()
+
+
+def test_upload_errors_show_next_to_the_field(page, server, tmp_path):
+    sign_in(page, server)
+    page.goto(server.base_url + "/campaigns/new/")
+    page.fill("#id_name", "Lỗi tệp")
+    page.click("#save-campaign")
+    page.wait_for_url(re.compile(r".*/campaigns/\d+/$"))
+    bad = tmp_path / "danh-ba.xlsx"
+    bad.write_bytes(b"not a workbook at all")
+    page.click("#upload-contacts")
+    page.set_input_files("#id_file", str(bad))
+    page.click("#upload-submit")
+    expect(page.locator("#field-file .errorlist")).to_contain_text("Excel")
+    # The page written from the upload's answer still works: a good file goes through.
+    good = tmp_path / "danh-ba.csv"
+    good.write_text("phone_number\n0901234560\n", encoding="utf-8")
+    page.set_input_files("#id_file", str(good))
+    page.click("#upload-submit")
+    page.wait_for_selector("#mapping-form")
+    page.click("#import-submit")
+    expect(page.locator("#sum-accepted")).to_have_text("1")
