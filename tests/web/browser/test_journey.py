@@ -33,6 +33,9 @@ def test_secret_key_reveal_and_rotation(page, server):
     assert server.api("/api/users/call-log", access_token=old_token)[0] == 200
     page.click("#reveal-secret")
     expect(page.locator("#secret-value")).to_have_text(server.secret_key)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click('#secret-box [data-copy="#secret-value"]')
+    assert page.evaluate("navigator.clipboard.readText()") == server.secret_key
     shot(page, "profile")
 
     page.click("#rotate-secret")
