@@ -4,10 +4,10 @@ import asyncio
 import logging
 import signal
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from aicall.dialer.engine import Dialer, DialerOptions
-from aicall.telephony.registry import get_carrier
+from aicall.telephony.registry import UnknownTelephony, get_carrier
 
 log = logging.getLogger("aicall.dialer")
 
@@ -36,8 +36,12 @@ class Command(BaseCommand):
             from prometheus_client import start_http_server
 
             start_http_server(options["metrics_port"], addr=options["metrics_addr"])
+        try:
+            carrier = get_carrier()
+        except (ImportError, UnknownTelephony) as exc:
+            raise CommandError(f"cannot start the telephony: {exc}") from exc
         dialer = Dialer(
-            get_carrier(),
+            carrier,
             options=DialerOptions.from_settings(
                 max_calls=options["max_calls"],
                 claim_batch=options["claim_batch"],
