@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 import signal
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,8 +20,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        port = os.environ.get("AICALL_DIALER_METRICS_PORT")
         parser.add_argument(
-            "--metrics-port", type=int, help="serve Prometheus metrics on this port"
+            "--metrics-port",
+            type=int,
+            default=int(port) if port else None,
+            help="serve Prometheus metrics on this port (default: $AICALL_DIALER_METRICS_PORT)",
         )
         parser.add_argument(
             "--metrics-addr", default="127.0.0.1", help="address for --metrics-port"
