@@ -134,6 +134,11 @@ AICALL: dict[str, Any] = {
     "TOKEN_TTL_SECONDS": 60 * 24 * 3600,
     "EXPORT_LIMIT_CAP": 1000,
     "AUDIO_CACHE_DIR": DATA_DIR / "audio",
+    # SIP media workers: the address their SIP/RTP sockets bind (the trunk must reach it),
+    # the first SIP port (worker N binds base+N; 0 lets the OS choose) and the pool's cap.
+    "SIP_BIND_ADDRESS": os.environ.get("AICALL_SIP_BIND_ADDRESS", "0.0.0.0"),
+    "SIP_PORT_BASE": int(os.environ.get("AICALL_SIP_PORT_BASE", "0")),
+    "SIP_MAX_WORKERS": int(os.environ.get("AICALL_SIP_MAX_WORKERS", "250")),
 }
 
 LOGGING = {

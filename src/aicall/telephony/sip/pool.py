@@ -1,0 +1,321 @@
+"""A supervised pool of media worker processes, each holding up to 4 calls.
+
+The pool grows with load (a call waiting for a slot starts a worker), shrinks when workers
+sit idle, and replaces a worker that dies: the calls it held are settled at once with
+NORMAL TEMPORARY FAILURE instead of hanging their callers. Used from one asyncio loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger("aicall.sip")
+
+READY_TIMEOUT_SECONDS = 30.0
+# Workers that die before they are ready, in a row, before calls stop waiting for one:
+# a broken install (no pjsua2, port in use) must fail calls, not spawn processes forever.
+MAX_START_FAILURES = 5
+
+
+class PoolUnavailable(RuntimeError):
+    """No media worker can be started."""
+
+
+@dataclass
+class PendingCall:
+    future: asyncio.Future
+    on_event: Callable[[dict[str, Any]], None]
+    answered_at: float | None = None
+    placed_at: float = field(default_factory=time.monotonic)
+
+
+class WorkerProcess:
+    def __init__(self, pool: WorkerPool, index: int):
+        self.pool = pool
+        self.index = index
+        self.proc: asyncio.subprocess.Process | None = None
+        self.pending: dict[str, PendingCall] = {}
+        self.reserved = 0
+        self.alive = False
+        self.stopping = False
+        self.port = 0
+        self.idle_since = time.monotonic()
+        self._reader: asyncio.Task | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    async def start(self) -> None:
+        port = self.pool.port_base + self.index if self.pool.port_base else 0
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "aicall.telephony.sip.worker",
+            self.pool.bind_address,
+            str(port),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=1 << 20,
+        )
+        assert self.proc.stdout is not None
+        line = await asyncio.wait_for(self.proc.stdout.readline(), READY_TIMEOUT_SECONDS)
+        if not line:
+            await self.proc.wait()
+            raise PoolUnavailable(f"media worker exited with {self.proc.returncode}")
+        ready = json.loads(line)
+        self.port = ready["port"]
+        self.alive = True
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        try:
+            while True:
+                line = await self.proc.stdout.readline()
+                if not line:
+                    break
+                event = json.loads(line)
+                pending = self.pending.get(event.get("id", ""))
+                if pending is None:
+                    continue
+                if event["ev"] == "answered":
+                    pending.answered_at = time.monotonic()
+                    pending.on_event(event)
+                elif event["ev"] == "done":
+                    del self.pending[event["id"]]
+                    if not pending.future.done():
+                        pending.future.set_result(event)
+        finally:
+            self.alive = False
+            returncode = await self.proc.wait()
+            if self.pending and not self.stopping:
+                log.error(
+                    "media worker %s (pid %s) died with %s holding %d calls; settling them",
+                    self.index,
+                    self.proc.pid,
+                    returncode,
+                    len(self.pending),
+                )
+            now = time.monotonic()
+            for pending in self.pending.values():
+                if not pending.future.done():
+                    pending.future.set_result(
+                        {
+                            "ev": "done",
+                            "worker_died": True,
+                            "answered": pending.answered_at is not None,
+                            "answered_after": (pending.answered_at - pending.placed_at)
+                            if pending.answered_at
+                            else None,
+                            "duration": (now - pending.answered_at) if pending.answered_at else 0,
+                            "keys": [],
+                            "code": None,
+                        }
+                    )
+            self.pending.clear()
+            self.pool._worker_exited(self)
+
+    def send(self, command: dict[str, Any]) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write((json.dumps(command) + "\n").encode())
+
+    async def call(
+        self, command: dict[str, Any], on_event: Callable[[dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        if not self.alive:
+            return {"ev": "done", "worker_died": True, "answered": False, "keys": [], "code": None}
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.pending[command["id"]] = PendingCall(future, on_event)
+        try:
+            self.send(command)
+        except (ConnectionError, RuntimeError):
+            pass  # the reader settles the call when it sees the worker gone
+        return await future
+
+    def hangup(self, key: str) -> None:
+        if self.alive:
+            try:
+                self.send({"op": "hangup", "id": key})
+            except (ConnectionError, RuntimeError):
+                pass
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        self.stopping = True
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        try:
+            self.send({"op": "quit"})
+            await asyncio.wait_for(self.proc.wait(), timeout)
+        except (TimeoutError, ConnectionError, RuntimeError):
+            self.proc.kill()
+            await self.proc.wait()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+
+
+class WorkerPool:
+    def __init__(
+        self,
+        bind_address: str = "127.0.0.1",
+        port_base: int = 0,
+        calls_per_worker: int = 4,
+        max_workers: int = 250,
+        min_workers: int = 1,
+        idle_seconds: float = 60.0,
+        max_parallel_starts: int = 8,
+    ):
+        self.bind_address = bind_address
+        self.port_base = port_base
+        self.calls_per_worker = calls_per_worker
+        self.max_workers = max_workers
+        self.min_workers = min_workers
+        self.idle_seconds = idle_seconds
+        self.max_parallel_starts = max_parallel_starts
+        self.workers: list[WorkerProcess] = []
+        self.starting = 0
+        self.waiting = 0
+        self.start_failures = 0
+        self.closed = False
+        self._changed: asyncio.Condition | None = None
+        self._reaper: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def changed(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    async def start(self) -> None:
+        await asyncio.gather(*(self._spawn() for _ in range(self.min_workers)))
+        if self.start_failures and not self.workers:
+            raise PoolUnavailable("no media worker could start")
+        self._reaper = asyncio.create_task(self._reap_idle())
+
+    def _free_index(self) -> int:
+        used = {w.index for w in self.workers}
+        return next(i for i in range(len(used) + self.starting + 1) if i not in used)
+
+    async def _spawn(self) -> None:
+        self.starting += 1
+        worker = WorkerProcess(self, self._free_index())
+        self.workers.append(worker)
+        try:
+            await worker.start()
+            self.start_failures = 0
+        except (PoolUnavailable, TimeoutError, OSError, ValueError) as exc:
+            self.start_failures += 1
+            self.workers.remove(worker)
+            if worker.proc and worker.proc.returncode is None:
+                worker.proc.kill()
+                await worker.proc.wait()
+            log.error("media worker failed to start: %s", exc)
+            await asyncio.sleep(min(5.0, 0.2 * 2**self.start_failures))
+        finally:
+            self.starting -= 1
+            async with self.changed:
+                self.changed.notify_all()
+
+    def _grow(self) -> None:
+        free = sum(
+            max(0, self.calls_per_worker - w.reserved)
+            for w in self.workers
+            if w.alive and not w.stopping
+        )
+        incoming = self.starting * self.calls_per_worker
+        shortfall = self.waiting - free - incoming
+        room = self.max_workers - len(self.workers)
+        count = min(
+            math.ceil(max(0, shortfall) / self.calls_per_worker),
+            room,
+            self.max_parallel_starts - self.starting,
+        )
+        for _ in range(max(0, count)):
+            task = asyncio.create_task(self._spawn())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def acquire(self) -> WorkerProcess:
+        """A worker with a free call slot, starting one when every slot is taken."""
+        self.waiting += 1
+        try:
+            async with self.changed:
+                while True:
+                    if self.closed:
+                        raise PoolUnavailable("the SIP carrier is stopping")
+                    worker = self._pick()
+                    if worker is not None:
+                        worker.reserved += 1
+                        return worker
+                    if self.start_failures >= MAX_START_FAILURES and not self.starting:
+                        self.start_failures -= 1  # let a later call try again
+                        raise PoolUnavailable("media workers keep failing to start")
+                    self._grow()
+                    await self.changed.wait()
+        finally:
+            self.waiting -= 1
+
+    def _pick(self) -> WorkerProcess | None:
+        # Fill the busiest worker that has room: fewer, fuller processes cost less CPU.
+        best = None
+        for worker in self.workers:
+            if worker.alive and not worker.stopping and worker.reserved < self.calls_per_worker:
+                if best is None or worker.reserved > best.reserved:
+                    best = worker
+        return best
+
+    async def release(self, worker: WorkerProcess) -> None:
+        worker.reserved -= 1
+        if worker.reserved == 0:
+            worker.idle_since = time.monotonic()
+        async with self.changed:
+            self.changed.notify_all()
+
+    def _worker_exited(self, worker: WorkerProcess) -> None:
+        if worker in self.workers:
+            self.workers.remove(worker)
+        task = asyncio.create_task(self._notify())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _notify(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()
+
+    async def _reap_idle(self) -> None:
+        while not self.closed:
+            await asyncio.sleep(min(10.0, self.idle_seconds))
+            now = time.monotonic()
+            idle = [
+                w
+                for w in self.workers
+                if w.alive and w.reserved == 0 and now - w.idle_since > self.idle_seconds
+            ]
+            for worker in idle[: max(0, len(self.workers) - self.min_workers)]:
+                worker.stopping = True
+                await worker.stop()
+
+    def in_use(self) -> int:
+        return sum(w.reserved for w in self.workers)
+
+    def pids(self) -> list[int]:
+        return [w.pid for w in self.workers if w.alive and w.pid]
+
+    async def stop(self) -> None:
+        self.closed = True
+        if self._reaper:
+            self._reaper.cancel()
+        async with self.changed:
+            self.changed.notify_all()
+        await asyncio.gather(*(w.stop() for w in list(self.workers)), return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()

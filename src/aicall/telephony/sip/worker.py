@@ -1,0 +1,509 @@
+"""A media worker: one PJSIP endpoint placing up to 4 calls, driven over a pipe.
+
+Run by the SIP carrier as `python -m aicall.telephony.sip.worker`. The PyPI build of pjsua2
+holds 4 calls per process and pjsua is a singleton, so a pool of these processes carries the
+load (see pool.py). Commands arrive as JSON lines on stdin; events leave as JSON lines on the
+original stdout, while fd 1 is pointed at stderr so nothing native can corrupt the protocol.
+
+Poll mode: every SIP callback runs on this one thread inside `libHandleEvents`, which never
+lost a call under load; RTP runs on a native media thread and never wakes Python. Asserts are
+compiled into PJSIP, so misuse kills the process: the pool replaces it and settles its calls.
+This module needs no Django; it imports only pjsua2 and the standard library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pjsua2 as pj
+
+POLL_MS = 100
+MAX_CALLS = 4
+# A prompt's end is computed from its length; the margin covers the jitter of the clock.
+PLAYBACK_MARGIN_SECONDS = 0.3
+QUIT_GRACE_SECONDS = 3.0
+
+
+def rewrite_dtmf_payload_type(sdp: str, payload_type: int) -> str:
+    """Offer telephone-event/8000 as `payload_type` (PJSIP offers 120; carriers expect 101)."""
+    match = re.search(r"a=rtpmap:(\d+) telephone-event/8000", sdp)
+    if not match or int(match.group(1)) == payload_type:
+        return sdp
+    old = match.group(1)
+    if re.search(rf"a=rtpmap:{payload_type} ", sdp):
+        return sdp
+    lines = []
+    for line in sdp.split("\r\n"):
+        if line.startswith("m=audio "):
+            parts = line.split(" ")
+            line = " ".join(parts[:3] + [str(payload_type) if p == old else p for p in parts[3:]])
+        elif line.startswith((f"a=rtpmap:{old} ", f"a=fmtp:{old} ")):
+            line = line.replace(f":{old} ", f":{payload_type} ", 1)
+        lines.append(line)
+    return "\r\n".join(lines)
+
+
+@dataclass
+class CallState:
+    key: str
+    plan: dict[str, Any]
+    placed_at: float
+    ring_deadline: float
+    call: Any = None
+    answered_at: float | None = None
+    audio: Any = None
+    player: Any = None
+    recorder: Any = None
+    stack: list[dict[str, Any]] = field(default_factory=list)
+    prompt_ends_at: float | None = None
+    after_prompt: str = "menu"  # menu | hangup
+    menu_deadline: float | None = None
+    keys: list[tuple[str, float]] = field(default_factory=list)
+    last_rfc_event: tuple[str, int] | None = None
+    hangup_reason: str = ""  # ring_timeout | local | shutdown | error
+    transferred_to: str = ""
+    transfer_pending: bool = False
+    transfer_code: int | None = None
+    started_prompt: bool = False
+
+
+class WorkerCall(pj.Call):
+    """Forwards callbacks to the worker by key; holds no player (see the facts on GC)."""
+
+    def __init__(self, worker: Worker, account: Any, key: str):
+        super().__init__(account)
+        self.worker = worker
+        self.key = key
+        self.dtmf_payload_type = 101
+
+    def onCallState(self, prm):
+        self.worker.on_call_state(self.key)
+
+    def onCallMediaState(self, prm):
+        self.worker.on_media_state(self.key)
+
+    def onCallSdpCreated(self, prm):
+        sdp = prm.sdp.wholeSdp
+        rewritten = rewrite_dtmf_payload_type(sdp, self.dtmf_payload_type)
+        if rewritten != sdp:
+            prm.sdp.wholeSdp = rewritten
+
+    def onDtmfEvent(self, prm):
+        self.worker.on_dtmf(self.key, prm.digit, prm.method, prm.flags, prm.timestamp)
+
+    def onCallTransferStatus(self, prm):
+        self.worker.on_transfer_status(self.key, prm.statusCode, prm.finalNotify)
+        prm.cont = not prm.finalNotify
+
+
+class Worker:
+    def __init__(self, bind: str, port: int, out_fd: int):
+        self.out_fd = out_fd
+        self.calls: dict[str, CallState] = {}
+        self.accounts: dict[str, Any] = {}
+        self.account_users: dict[str, int] = {}
+        self.quitting = False
+        self.quit_deadline = 0.0
+        self.inbuf = b""
+        self.ep = pj.Endpoint()
+        # libCreate logs a banner at the default level before our log config applies.
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        try:
+            self.ep.libCreate()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+        cfg = pj.EpConfig()
+        cfg.uaConfig.threadCnt = 0
+        cfg.uaConfig.mainThreadOnly = True
+        cfg.uaConfig.maxCalls = MAX_CALLS
+        cfg.uaConfig.userAgent = "aicall"
+        cfg.logConfig.level = 0
+        cfg.logConfig.consoleLevel = 0
+        med = cfg.medConfig
+        med.clockRate = 8000
+        med.sndClockRate = 8000
+        med.channelCount = 1
+        med.ecTailLen = 0
+        med.noVad = True
+        med.hasIoqueue = True
+        med.threadCnt = 1
+        self.ep.libInit(cfg)
+        tcfg = pj.TransportConfig()
+        tcfg.port = port
+        tcfg.boundAddress = bind
+        self.udp_id = self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
+        self.port = self.ep.transportGetInfo(self.udp_id).localName.rsplit(":", 1)[-1]
+        tcp_cfg = pj.TransportConfig()
+        tcp_cfg.port = int(self.port)
+        tcp_cfg.boundAddress = bind
+        try:
+            self.tcp_id = self.ep.transportCreate(pj.PJSIP_TRANSPORT_TCP, tcp_cfg)
+        except pj.Error:
+            self.tcp_id = -1
+        self.bind = bind
+        self.ep.libStart()
+        # setNullDev, not setNoDev: without a device nothing clocks the bridge, no audio flows.
+        self.ep.audDevManager().setNullDev()
+        for codec in self.ep.codecEnum2():
+            name = codec.codecId
+            priority = 255 if name.startswith("PCMU/8000") else 254
+            if not name.startswith(("PCMU/8000", "PCMA/8000")):
+                priority = 0
+            self.ep.codecSetPriority(name, priority)
+
+    # -- protocol ----------------------------------------------------------------------------
+
+    def send(self, payload: dict[str, Any]) -> None:
+        data = (json.dumps(payload) + "\n").encode()
+        while data:
+            written = os.write(self.out_fd, data)
+            data = data[written:]
+
+    def read_commands(self) -> None:
+        while True:
+            ready, _, _ = select.select([0], [], [], 0)
+            if not ready:
+                return
+            chunk = os.read(0, 65536)
+            if not chunk:
+                self.start_quit()
+                return
+            self.inbuf += chunk
+            while b"\n" in self.inbuf:
+                line, self.inbuf = self.inbuf.split(b"\n", 1)
+                if line.strip():
+                    self.handle(json.loads(line))
+
+    def handle(self, cmd: dict[str, Any]) -> None:
+        op = cmd.get("op")
+        if op == "call":
+            self.place(cmd)
+        elif op == "hangup":
+            state = self.calls.get(cmd["id"])
+            if state:
+                self.hangup(state, "local")
+        elif op == "quit":
+            self.start_quit()
+
+    def start_quit(self) -> None:
+        if not self.quitting:
+            self.quitting = True
+            self.quit_deadline = time.monotonic() + QUIT_GRACE_SECONDS
+            for state in list(self.calls.values()):
+                self.hangup(state, "shutdown")
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def account_for(self, cmd: dict[str, Any]) -> Any:
+        trunk = cmd["trunk"]
+        key = json.dumps([trunk, cmd["caller_id"]], sort_keys=True)
+        account = self.accounts.get(key)
+        if account is not None:
+            return key, account
+        # pjsua holds 8 accounts; drop idle ones (another trunk or caller ID) first.
+        for old_key in [k for k, n in self.account_users.items() if n == 0]:
+            self.accounts.pop(old_key).shutdown()
+            del self.account_users[old_key]
+        acfg = pj.AccountConfig()
+        acfg.idUri = f"sip:{cmd['caller_id'] or 'anonymous'}@{trunk['host']}"
+        acfg.regConfig.registrarUri = ""
+        acfg.regConfig.registerOnAdd = False
+        if trunk.get("username"):
+            acfg.sipConfig.authCreds.append(
+                pj.AuthCredInfo("digest", "*", trunk["username"], 0, trunk.get("password", ""))
+            )
+        acfg.sipConfig.transportId = self.tcp_id if trunk.get("transport") == "tcp" else self.udp_id
+        acfg.mediaConfig.transportConfig.boundAddress = self.bind
+        account = pj.Account()
+        account.create(acfg)
+        self.accounts[key] = account
+        self.account_users[key] = 0
+        return key, account
+
+    def place(self, cmd: dict[str, Any]) -> None:
+        now = time.monotonic()
+        state = CallState(
+            key=cmd["id"],
+            plan=cmd["plan"],
+            placed_at=now,
+            ring_deadline=now + float(cmd.get("ring_timeout", 45)),
+        )
+        state.stack = [cmd["plan"]]
+        if self.quitting:
+            self.send({"ev": "done", "id": state.key, "error": "worker stopping"})
+            return
+        try:
+            acc_key, account = self.account_for(cmd)
+            call = WorkerCall(self, account, state.key)
+            call.dtmf_payload_type = int(cmd["trunk"].get("dtmf_payload_type", 101))
+            state.call = call
+            state.plan["_account"] = acc_key
+            if cmd.get("record"):
+                state.plan["_record"] = cmd["record"]
+            self.calls[state.key] = state
+            self.account_users[acc_key] += 1
+            call.makeCall(cmd["uri"], pj.CallOpParam(True))
+        except pj.Error as exc:
+            self.calls.pop(state.key, None)
+            if state.call is not None:
+                self.account_users[state.plan["_account"]] -= 1
+            state.call = None
+            self.send({"ev": "done", "id": state.key, "error": f"makeCall: {exc.reason}"})
+
+    def on_call_state(self, key: str) -> None:
+        state = self.calls.get(key)
+        if state is None:
+            return
+        info = state.call.getInfo()
+        if info.state == pj.PJSIP_INV_STATE_CONFIRMED and state.answered_at is None:
+            state.answered_at = time.monotonic()
+            self.send({"ev": "answered", "id": key})
+            self.maybe_start(state)
+        elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self.finish(state, info.lastStatusCode, info.lastReason)
+
+    def on_media_state(self, key: str) -> None:
+        state = self.calls.get(key)
+        if state is None or state.audio is not None:
+            return
+        info = state.call.getInfo()
+        for index, media in enumerate(info.media):
+            if (
+                media.type == pj.PJMEDIA_TYPE_AUDIO
+                and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE
+            ):
+                try:
+                    state.audio = state.call.getAudioMedia(index)
+                except pj.Error:
+                    return  # the call ended before its media event was handled
+                break
+        self.maybe_start(state)
+
+    def maybe_start(self, state: CallState) -> None:
+        if state.started_prompt or state.audio is None or state.answered_at is None:
+            return
+        state.started_prompt = True
+        record = state.plan.get("_record")
+        if record:
+            try:
+                state.recorder = pj.AudioMediaRecorder()
+                state.recorder.createRecorder(record)
+                state.audio.startTransmit(state.recorder)
+            except pj.Error:
+                state.recorder = None
+        self.play_node(state)
+
+    def play(self, state: CallState, clips: list[str], seconds: float, after: str) -> None:
+        self.stop_player(state)
+        state.menu_deadline = None
+        if not clips:
+            state.prompt_ends_at = time.monotonic()
+            state.after_prompt = after
+            return
+        player = pj.AudioMediaPlayer()
+        if len(clips) == 1:
+            player.createPlayer(clips[0], pj.PJMEDIA_FILE_NO_LOOP)
+        else:
+            player.createPlaylist(clips, "prompt", pj.PJMEDIA_FILE_NO_LOOP)
+        player.startTransmit(state.audio)
+        if state.recorder is not None:
+            player.startTransmit(state.recorder)
+        state.player = player
+        state.prompt_ends_at = time.monotonic() + seconds + PLAYBACK_MARGIN_SECONDS
+        state.after_prompt = after
+
+    def play_node(self, state: CallState) -> None:
+        node = state.stack[-1]
+        self.play(state, node.get("clips", []), node.get("seconds", 0.0), "menu")
+
+    def stop_player(self, state: CallState) -> None:
+        if state.player is not None:
+            player, state.player = state.player, None
+            try:
+                player.stopTransmit(state.audio)
+            except pj.Error:
+                pass
+            del player
+
+    def on_dtmf(self, key: str, digit: str, method: int, flags: int, timestamp: int) -> None:
+        state = self.calls.get(key)
+        if state is None or state.answered_at is None:
+            return
+        if method == pj.PJSUA_DTMF_METHOD_RFC2833:
+            if not flags & 2:
+                return  # start/update of the event; the digit counts once, at its end
+            if state.last_rfc_event == (digit, timestamp):
+                return  # the end packet is sent three times
+            state.last_rfc_event = (digit, timestamp)
+        second = round(time.monotonic() - state.answered_at, 2)
+        state.keys.append((digit, second))
+        self.on_key(state, digit)
+
+    def on_key(self, state: CallState, digit: str) -> None:
+        if state.transfer_pending or state.hangup_reason:
+            return
+        node = state.stack[-1]
+        option = node.get("keys", {}).get(digit)
+        if option is None:
+            return
+        action = option["action"]
+        if action == "message":
+            after = "hangup" if option.get("then", "hangup") == "hangup" else "replay"
+            self.play(state, option.get("clips", []), option.get("seconds", 0.0), after)
+        elif action == "repeat":
+            self.play_node(state)
+        elif action == "back" and len(state.stack) > 1:
+            state.stack.pop()
+            self.play_node(state)
+        elif action == "submenu":
+            state.stack.append(option["menu"])
+            self.play_node(state)
+        elif action == "transfer":
+            self.transfer(state, option["uri"])
+        elif action == "hangup":
+            self.hangup(state, "local")
+
+    def transfer(self, state: CallState, uri: str) -> None:
+        self.stop_player(state)
+        state.prompt_ends_at = None
+        state.menu_deadline = None
+        state.transfer_pending = True
+        state.transferred_to = uri
+        try:
+            state.call.xferCall(uri, pj.CallOpParam(True))
+        except pj.Error:
+            state.transfer_pending = False
+            state.transferred_to = ""
+            self.hangup(state, "local")
+
+    def on_transfer_status(self, key: str, code: int, final: bool) -> None:
+        state = self.calls.get(key)
+        if state is None:
+            return
+        state.transfer_code = code
+        if code >= 300 or (final and code >= 200):
+            state.transfer_pending = False
+            if code >= 300:
+                state.transferred_to = ""
+            # Either way our leg is done: the callee talks to the target now, or the
+            # carrier refused to transfer and there is nothing left to play.
+            self.hangup(state, "local")
+
+    def hangup(self, state: CallState, reason: str) -> None:
+        if state.hangup_reason:
+            return
+        state.hangup_reason = reason
+        self.stop_player(state)
+        state.prompt_ends_at = None
+        state.menu_deadline = None
+        try:
+            prm = pj.CallOpParam(True)
+            if state.answered_at is None and reason == "ring_timeout":
+                prm.statusCode = pj.PJSIP_SC_REQUEST_TERMINATED
+            state.call.hangup(prm)
+        except pj.Error:
+            pass
+
+    def finish(self, state: CallState, code: int, reason: str) -> None:
+        now = time.monotonic()
+        self.stop_player(state)
+        if state.recorder is not None:
+            recorder, state.recorder = state.recorder, None
+            del recorder  # the destructor writes the WAV header
+        state.audio = None
+        self.calls.pop(state.key, None)
+        account_key = state.plan.get("_account")
+        if account_key in self.account_users:
+            self.account_users[account_key] -= 1
+        answered = state.answered_at is not None
+        self.send(
+            {
+                "ev": "done",
+                "id": state.key,
+                "answered": answered,
+                "code": code,
+                "reason": state.hangup_reason,
+                "answered_after": round(state.answered_at - state.placed_at, 3)
+                if answered
+                else None,
+                "duration": round(now - state.answered_at, 3) if answered else 0.0,
+                "keys": state.keys,
+                "transferred_to": state.transferred_to,
+                "recording": state.plan.get("_record", ""),
+            }
+        )
+        # Release the Call here, inside its DISCONNECTED handler: a late garbage collection
+        # of pj::Call touches the slot and would hang up whichever call reuses it.
+        state.call = None
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        for state in list(self.calls.values()):
+            if state.hangup_reason:
+                continue
+            if state.answered_at is None:
+                if now >= state.ring_deadline:
+                    self.hangup(state, "ring_timeout")
+                continue
+            if state.prompt_ends_at is not None and now >= state.prompt_ends_at:
+                state.prompt_ends_at = None
+                self.stop_player(state)
+                node = state.stack[-1]
+                if state.after_prompt == "hangup":
+                    self.hangup(state, "local")
+                elif state.after_prompt == "replay":
+                    self.play_node(state)
+                elif node.get("keys"):
+                    state.menu_deadline = now + float(node.get("timeout_seconds", 8))
+                else:
+                    self.hangup(state, "local")
+            elif state.menu_deadline is not None and now >= state.menu_deadline:
+                self.hangup(state, "local")
+
+    def run(self) -> None:
+        self.send({"ev": "ready", "port": int(self.port), "pid": os.getpid()})
+        while True:
+            self.ep.libHandleEvents(POLL_MS)
+            self.read_commands()
+            self.tick()
+            if self.quitting and (not self.calls or time.monotonic() > self.quit_deadline):
+                break
+        self.calls.clear()
+        for account in self.accounts.values():
+            account.shutdown()
+        self.accounts.clear()
+        self.ep.libDestroy()
+
+
+def main() -> None:
+    bind = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    out_fd = os.dup(1)
+    os.dup2(2, 1)  # anything native that prints goes to stderr, not into the protocol
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the carrier decides when we stop
+    worker = Worker(bind, port, out_fd)
+    signal.signal(signal.SIGTERM, lambda *_: worker.start_quit())
+    try:
+        worker.run()
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
