@@ -41,7 +41,7 @@ async def place(callee: Sipp, req: CallRequest, during=None) -> tuple[base.CallO
         )
         if during is not None:
             await during(carrier)
-        outcome = await asyncio.wait_for(call, 90)
+        outcome = await asyncio.wait_for(call, 30)
     finally:
         await carrier.stop()
     code = await callee.wait()
@@ -111,14 +111,14 @@ def test_callee_hangs_up_after_5_seconds(sipp):
 
 
 def test_trunk_with_digest_authentication(sipp):
-    callee = sipp("digest_auth.xml", keys={"auth_password": "s3cret-pw"})
+    callee = sipp("digest_auth.xml")
     trunk = {"username": "trunkuser", "password": "s3cret-pw"}
     outcome, _ = asyncio.run(place(callee, request(callee, trunk=trunk)))
     assert outcome.answered and outcome.hangup_cause == base.NORMAL_CLEARING
 
 
 def test_digest_authentication_with_a_wrong_password_is_rejected(sipp):
-    callee = sipp("digest_auth.xml", keys={"auth_password": "s3cret-pw"})
+    callee = sipp("digest_auth.xml")
     trunk = {"username": "trunkuser", "password": "wrong"}
     outcome, _ = asyncio.run(place(callee, request(callee, trunk=trunk)))
     assert not outcome.answered

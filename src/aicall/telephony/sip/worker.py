@@ -113,15 +113,15 @@ class Worker:
         self.quitting = False
         self.quit_deadline = 0.0
         self.inbuf = b""
-        self.ep = pj.Endpoint()
-        # libCreate logs a banner at the default level before our log config applies.
-        saved = os.dup(2)
+        # pjlib logs a banner at the default level before our log config applies.
+        saved = os.dup(1)
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
+        os.dup2(devnull, 1)
         try:
+            self.ep = pj.Endpoint()
             self.ep.libCreate()
         finally:
-            os.dup2(saved, 2)
+            os.dup2(saved, 1)
             os.close(saved)
             os.close(devnull)
         cfg = pj.EpConfig()
@@ -382,7 +382,7 @@ class Worker:
         state.transfer_pending = True
         state.transferred_to = uri
         try:
-            state.call.xferCall(uri, pj.CallOpParam(True))
+            state.call.xfer(uri, pj.CallOpParam(True))
         except pj.Error:
             state.transfer_pending = False
             state.transferred_to = ""
