@@ -136,7 +136,10 @@ AICALL: dict[str, Any] = {
     "AUDIO_CACHE_DIR": DATA_DIR / "audio",
     # SIP media workers: the address their SIP/RTP sockets bind (the trunk must reach it),
     # the first SIP port (worker N binds base+N; 0 lets the OS choose) and the pool's cap.
-    "SIP_BIND_ADDRESS": os.environ.get("AICALL_SIP_BIND_ADDRESS", "0.0.0.0"),
+    "SIP_BIND_ADDRESS": os.environ.get(
+        "AICALL_SIP_BIND_ADDRESS",
+        "0.0.0.0",  # noqa: S104 - the carrier must reach us
+    ),
     "SIP_PORT_BASE": int(os.environ.get("AICALL_SIP_PORT_BASE", "0")),
     "SIP_MAX_WORKERS": int(os.environ.get("AICALL_SIP_MAX_WORKERS", "250")),
 }

@@ -76,7 +76,9 @@ def otp_clips(engine: SpeechEngine, code: str, repeat: int) -> list[Path]:
     pause = silence(engine.cache_dir, 350)
     gap = silence(engine.cache_dir, 800)
     # One clip per digit, spoken slowly; each clip alone says nothing about a code.
-    digit_clip = {d: engine.render(DIGITS[int(d)], slow=True, normalize=False) for d in "0123456789"}
+    digit_clip = {
+        d: engine.render(DIGITS[int(d)], slow=True, normalize=False) for d in "0123456789"
+    }
     clips: list[Path] = []
     for index in range(max(1, repeat)):
         clips.append(engine.render(OTP_LEAD if index == 0 else OTP_AGAIN))

@@ -98,7 +98,7 @@ class SipCarrier(base.Carrier):
     ):
         conf = settings.AICALL
         self.pool = WorkerPool(
-            bind_address=bind_address or conf.get("SIP_BIND_ADDRESS", "0.0.0.0"),
+            bind_address=bind_address or conf["SIP_BIND_ADDRESS"],
             port_base=conf.get("SIP_PORT_BASE", 0) if port_base is None else port_base,
             max_workers=max_workers or conf.get("SIP_MAX_WORKERS", 250),
             min_workers=min_workers,
@@ -158,17 +158,24 @@ class SipCarrier(base.Carrier):
     def build_plan(self, request: CallRequest, trunk: TrunkConfig) -> dict[str, Any]:
         """The prompt tree for one call, as clip paths the worker plays (renders if needed)."""
         cache_dir = self.speech.cache_dir
+        clips: list[str]
+        menu: dict[str, Any]
         if request.otp_code:
             clips = self._clips([request.script_text])
-            clips += [str(p) for p in otp_clips(self.speech, request.otp_code, request.otp_repeat_count)]
-            menu = {"timeout_seconds": OTP_REPLAY_TIMEOUT_SECONDS, "keys": {"1": {"action": "repeat"}}}
+            clips += [
+                str(p) for p in otp_clips(self.speech, request.otp_code, request.otp_repeat_count)
+            ]
+            menu = {
+                "timeout_seconds": OTP_REPLAY_TIMEOUT_SECONDS,
+                "keys": {"1": {"action": "repeat"}},
+            }
             return self._node(menu, trunk, clips)
         menu = request.ivr_menu or {}
         if request.audio_path:
             clips = [str(uploaded_audio(cache_dir, request.audio_path))]
         else:
             clips = self._clips([request.script_text])
-        clips += self._clips([menu.get("prompt", "")])
+        clips += self._clips([str(menu.get("prompt", ""))])
         return self._node(menu, trunk, clips)
 
     def _recording_path(self, request: CallRequest) -> tuple[Path, str] | None:
@@ -195,7 +202,7 @@ class SipCarrier(base.Carrier):
             return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
         recording = self._recording_path(request)
         self._keys += 1
-        command = {
+        command: dict[str, Any] = {
             "op": "call",
             "id": f"{request.call_id}-{request.attempt}-{self._keys}",
             "uri": sip_uri(trunk, request.callee_e164),

@@ -280,10 +280,7 @@ class Worker:
             return
         info = state.call.getInfo()
         for index, media in enumerate(info.media):
-            if (
-                media.type == pj.PJMEDIA_TYPE_AUDIO
-                and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE
-            ):
+            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
                 try:
                     state.audio = state.call.getAudioMedia(index)
                 except pj.Error:
@@ -427,7 +424,8 @@ class Worker:
         account_key = state.plan.get("_account")
         if account_key in self.account_users:
             self.account_users[account_key] -= 1
-        answered = state.answered_at is not None
+        answered_at = state.answered_at
+        answered = answered_at is not None
         self.send(
             {
                 "ev": "done",
@@ -435,10 +433,10 @@ class Worker:
                 "answered": answered,
                 "code": code,
                 "reason": state.hangup_reason,
-                "answered_after": round(state.answered_at - state.placed_at, 3)
-                if answered
+                "answered_after": round(answered_at - state.placed_at, 3)
+                if answered_at is not None
                 else None,
-                "duration": round(now - state.answered_at, 3) if answered else 0.0,
+                "duration": round(now - answered_at, 3) if answered_at is not None else 0.0,
                 "keys": state.keys,
                 "transferred_to": state.transferred_to,
                 "recording": state.plan.get("_record", ""),
