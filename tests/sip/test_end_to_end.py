@@ -1,0 +1,52 @@
+"""The whole path: API import -> dialer -> SIP carrier -> SIPp phones -> export API."""
+
+import pytest
+
+from aicall.campaigns.services import do_create_campaign, do_start_campaign
+from aicall.telephony.services import do_add_trunk
+from aicall.telephony.sip.carrier import SipCarrier
+from tests.dialer.conftest import harness, settled, wait_until  # noqa: F401 - fixture
+
+pytestmark = [pytest.mark.sip, pytest.mark.django_db(transaction=True)]
+
+
+def test_dialer_places_real_calls_and_the_export_shows_keys(api, token, user, sipp, harness):  # noqa: F811
+    callee = sipp("answer_press1.xml", calls=2)
+    do_add_trunk({"name": "sipp", "proxy": callee.proxy, "caller_id": "02873001234"})
+    campaign = do_create_campaign(
+        user.pk,
+        {
+            "name": "Xác nhận đơn",
+            "campaign_type": "ivr",
+            "script": "Xin chào {danh_xung} {ho_ten}, đơn hàng của quý khách đã sẵn sàng.",
+            "calling_hours": "00:00-24:00",
+            "ivr_menu": {
+                "prompt": "Bấm phím 1 để xác nhận",
+                "timeout_seconds": 5,
+                "keys": {
+                    "1": {"action": "message", "message": "Cảm ơn quý khách, hẹn gặp lại"},
+                },
+            },
+        },
+    )
+    contacts = [
+        {"phone_number": "0901234561", "danh_xung": "chị", "ho_ten": "Lan"},
+        {"phone_number": "0901234562", "danh_xung": "anh", "ho_ten": "Minh"},
+    ]
+    status, _ = api.post(
+        f"/api/campaigns/{campaign.pk}/import", {"access_token": token, "contacts": contacts}
+    )
+    assert status == 200
+    do_start_campaign(campaign)
+    h = harness(SipCarrier(bind_address="127.0.0.1"))
+    wait_until(settled(campaign), timeout=60)
+    h.stop()
+    assert callee.proc.wait(10) == 0, callee.errors()
+
+    status, body = api.get(f"/api/campaigns/{campaign.pk}/export", access_token=token, limit=10)
+    assert status == 200 and body["results"]["total"] == 2
+    for call in body["results"]["calls"]:
+        assert (call["state"], call["note"]) == (40, "NORMAL CLEARING")
+        assert call["caller_id"] == "02873001234"
+        assert call["key_press"] in ("1 (0)", "1 (1)")  # SIPp presses 1 right after answering
+        assert 2 <= call["duration"] <= 8
