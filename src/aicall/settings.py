@@ -142,6 +142,8 @@ AICALL: dict[str, Any] = {
         "0.0.0.0",  # noqa: S104 - the carrier must reach us
     ),
     "SIP_PORT_BASE": int(os.environ.get("AICALL_SIP_PORT_BASE", "0")),
+    # RTP: worker N takes ports base+20N .. base+20N+19 (4 calls need 8; room to retry).
+    "SIP_RTP_PORT_BASE": int(os.environ.get("AICALL_SIP_RTP_PORT_BASE", "16384")),
     "SIP_MAX_WORKERS": int(os.environ.get("AICALL_SIP_MAX_WORKERS", "250")),
     # Pacing when a campaign has no trunk (the sandbox); 0 calls/s means unlimited.
     "SANDBOX_MAX_CHANNELS": int(os.environ.get("AICALL_SANDBOX_MAX_CHANNELS", "200")),

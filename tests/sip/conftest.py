@@ -1,3 +1,4 @@
+import random
 import shutil
 
 import pytest
@@ -21,3 +22,10 @@ def sipp(tmp_path):
     yield start
     for callee in started:
         callee.stop()
+
+
+@pytest.fixture(autouse=True)
+def own_rtp_ports(settings):
+    """Tests of other checkouts may run at the same time: keep our RTP ports apart."""
+    base = random.randrange(30000, 50000, 100)
+    settings.AICALL = {**settings.AICALL, "SIP_RTP_PORT_BASE": base}

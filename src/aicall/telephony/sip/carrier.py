@@ -91,6 +91,7 @@ class SipCarrier(base.Carrier):
         *,
         bind_address: str | None = None,
         port_base: int | None = None,
+        rtp_port_base: int | None = None,
         max_workers: int | None = None,
         min_workers: int = 1,
         idle_seconds: float = 60.0,
@@ -100,6 +101,7 @@ class SipCarrier(base.Carrier):
         self.pool = WorkerPool(
             bind_address=bind_address or conf["SIP_BIND_ADDRESS"],
             port_base=conf.get("SIP_PORT_BASE", 0) if port_base is None else port_base,
+            rtp_port_base=rtp_port_base or conf.get("SIP_RTP_PORT_BASE", 16384),
             max_workers=max_workers or conf.get("SIP_MAX_WORKERS", 250),
             min_workers=min_workers,
             idle_seconds=idle_seconds,

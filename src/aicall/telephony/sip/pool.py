@@ -23,6 +23,9 @@ READY_TIMEOUT_SECONDS = 30.0
 # Workers that die before they are ready, in a row, before calls stop waiting for one:
 # a broken install (no pjsua2, port in use) must fail calls, not spawn processes forever.
 MAX_START_FAILURES = 5
+# Each worker has its own RTP port range: 100 pjsua processes all starting at the default
+# 4000 collide ("Address already in use") under load.
+RTP_PORTS_PER_WORKER = 20
 
 
 class PoolUnavailable(RuntimeError):
@@ -62,6 +65,8 @@ class WorkerProcess:
             "aicall.telephony.sip.worker",
             self.pool.bind_address,
             str(port),
+            str(self.pool.rtp_port_base + RTP_PORTS_PER_WORKER * self.index),
+            str(RTP_PORTS_PER_WORKER),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=1 << 20,
@@ -167,6 +172,7 @@ class WorkerPool:
         self,
         bind_address: str = "127.0.0.1",
         port_base: int = 0,
+        rtp_port_base: int = 16384,
         calls_per_worker: int = 4,
         max_workers: int = 250,
         min_workers: int = 1,
@@ -175,6 +181,7 @@ class WorkerPool:
     ):
         self.bind_address = bind_address
         self.port_base = port_base
+        self.rtp_port_base = rtp_port_base
         self.calls_per_worker = calls_per_worker
         self.max_workers = max_workers
         self.min_workers = min_workers

@@ -105,8 +105,10 @@ class WorkerCall(pj.Call):
 
 
 class Worker:
-    def __init__(self, bind: str, port: int, out_fd: int):
+    def __init__(self, bind: str, port: int, out_fd: int, rtp_port: int = 0, rtp_range: int = 0):
         self.out_fd = out_fd
+        self.rtp_port = rtp_port
+        self.rtp_range = rtp_range
         self.calls: dict[str, CallState] = {}
         self.accounts: dict[str, Any] = {}
         self.account_users: dict[str, int] = {}
@@ -226,6 +228,9 @@ class Worker:
             )
         acfg.sipConfig.transportId = self.tcp_id if trunk.get("transport") == "tcp" else self.udp_id
         acfg.mediaConfig.transportConfig.boundAddress = self.bind
+        if self.rtp_port:
+            acfg.mediaConfig.transportConfig.port = self.rtp_port
+            acfg.mediaConfig.transportConfig.portRange = self.rtp_range
         account = pj.Account()
         account.create(acfg)
         self.accounts[key] = account
@@ -488,10 +493,12 @@ class Worker:
 def main() -> None:
     bind = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
     port = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    rtp_port = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    rtp_range = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     out_fd = os.dup(1)
     os.dup2(2, 1)  # anything native that prints goes to stderr, not into the protocol
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the carrier decides when we stop
-    worker = Worker(bind, port, out_fd)
+    worker = Worker(bind, port, out_fd, rtp_port, rtp_range)
     signal.signal(signal.SIGTERM, lambda *_: worker.start_quit())
     try:
         worker.run()
