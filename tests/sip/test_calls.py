@@ -165,3 +165,38 @@ def test_media_worker_killed_mid_call_settles_the_call(sipp):
     assert outcome.answered and outcome.hangup_cause == base.NORMAL_TEMPORARY_FAILURE
     assert 1.5 < outcome.duration_seconds < 4
     assert second.hangup_cause == base.USER_BUSY
+
+
+def test_a_stuck_media_worker_is_killed_and_its_call_settled(sipp, monkeypatch):
+    import os
+    import signal
+
+    from aicall.telephony.sip import carrier as carrier_module
+
+    monkeypatch.setattr(carrier_module, "MAX_CALL_SECONDS", 2)
+    monkeypatch.setattr(carrier_module, "STUCK_GRACE_SECONDS", 0)
+    monkeypatch.setattr(carrier_module, "HANGUP_GRACE_SECONDS", 1)
+    callee = sipp("answer_hold.xml", timeout_s=15, extra=("-d", "6000"))
+    menu = {"timeout_seconds": 30, "keys": {"1": {"action": "hangup"}}}
+
+    async def scenario():
+        carrier = SipCarrier(bind_address="127.0.0.1")
+        await carrier.start()
+        try:
+            call = asyncio.create_task(
+                carrier.place_call(request(callee, ivr_menu=menu, ring_timeout_seconds=1))
+            )
+            while carrier.channels_in_use() == 0:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+            pid = carrier.worker_pids()[0]
+            os.kill(pid, signal.SIGSTOP)  # alive but deaf: no event will ever come
+            outcome = await asyncio.wait_for(call, 15)
+            assert pid not in carrier.worker_pids()
+        finally:
+            await carrier.stop()
+        return outcome
+
+    outcome = asyncio.run(scenario())
+    assert outcome.answered and outcome.hangup_cause == base.NORMAL_TEMPORARY_FAILURE
+    assert 3 < outcome.duration_seconds < 6

@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import logging
 import time
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -25,11 +26,16 @@ from aicall.speech.clips import default_engine, otp_clips, uploaded_audio, wav_s
 from aicall.telephony import base
 from aicall.telephony.base import AnsweredCallback, CallOutcome, CallRequest, TrunkConfig
 from aicall.telephony.sip.causes import note_for_sip_code
-from aicall.telephony.sip.pool import PoolUnavailable, WorkerPool
+from aicall.telephony.sip.pool import PoolUnavailable, WorkerPool, WorkerProcess
 
 log = logging.getLogger("aicall.sip")
 
 OTP_REPLAY_TIMEOUT_SECONDS = 6
+# The longest an answered call may last; a worker that has not reported a call's end this
+# long after its ring timeout is stuck (it gets a hangup, then it is killed and replaced).
+MAX_CALL_SECONDS = 3600
+STUCK_GRACE_SECONDS = 60
+HANGUP_GRACE_SECONDS = 10
 
 
 @lru_cache(maxsize=8192)
@@ -190,6 +196,17 @@ class SipCarrier(base.Carrier):
 
     # -- placing the call ------------------------------------------------------------------
 
+    async def _supervised(
+        self,
+        worker: WorkerProcess,
+        command: dict[str, Any],
+        on_event: Callable[[dict[str, Any]], None],
+        request: CallRequest,
+    ) -> dict[str, Any]:
+        call = asyncio.ensure_future(worker.call(command, on_event))
+        limit = request.ring_timeout_seconds + MAX_CALL_SECONDS + STUCK_GRACE_SECONDS
+        return await _wait_settled(worker, call, command["id"], limit)
+
     async def place_call(
         self, request: CallRequest, on_answered: AnsweredCallback | None = None
     ) -> CallOutcome:
@@ -218,6 +235,7 @@ class SipCarrier(base.Carrier):
             },
             "plan": plan,
             "ring_timeout": request.ring_timeout_seconds,
+            "max_seconds": MAX_CALL_SECONDS,
             "record": str(recording[0]) if recording else "",
         }
         tasks: set[asyncio.Task] = set()
@@ -238,7 +256,7 @@ class SipCarrier(base.Carrier):
                 return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
             self.active += 1
             try:
-                result = await worker.call(command, on_event)
+                result = await self._supervised(worker, command, on_event, request)
             except asyncio.CancelledError:
                 worker.hangup(command["id"])
                 raise
@@ -258,6 +276,18 @@ class SipCarrier(base.Carrier):
             outcome.sip_code,
         )
         return outcome
+
+
+async def _wait_settled(
+    worker: WorkerProcess, call: asyncio.Task, key: str, limit: float
+) -> dict[str, Any]:
+    done, _ = await asyncio.wait({call}, timeout=limit)
+    if not done:
+        worker.hangup(key)
+        done, _ = await asyncio.wait({call}, timeout=HANGUP_GRACE_SECONDS)
+        if not done:
+            worker.kill()
+    return await call
 
 
 def outcome_from_event(event: dict[str, Any]) -> CallOutcome:

@@ -153,6 +153,14 @@ class WorkerProcess:
             except (ConnectionError, RuntimeError):
                 pass
 
+    def kill(self) -> None:
+        """End a stuck worker; its reader settles the calls it held."""
+        if self.proc is not None and self.proc.returncode is None:
+            log.error(
+                "media worker %s (pid %s) stopped answering; killing it", self.index, self.pid
+            )
+            self.proc.kill()
+
     async def stop(self, timeout: float = 5.0) -> None:
         self.stopping = True
         if self.proc is None or self.proc.returncode is not None:

@@ -57,6 +57,7 @@ class CallState:
     plan: dict[str, Any]
     placed_at: float
     ring_deadline: float
+    max_seconds: float = 3600.0
     call: Any = None
     answered_at: float | None = None
     audio: Any = None
@@ -244,6 +245,7 @@ class Worker:
             plan=cmd["plan"],
             placed_at=now,
             ring_deadline=now + float(cmd.get("ring_timeout", 45)),
+            max_seconds=float(cmd.get("max_seconds", 3600)),
         )
         state.stack = [cmd["plan"]]
         if self.quitting:
@@ -460,7 +462,9 @@ class Worker:
                 if now >= state.ring_deadline:
                     self.hangup(state, "ring_timeout")
                 continue
-            if state.prompt_ends_at is not None and now >= state.prompt_ends_at:
+            if now - state.answered_at > state.max_seconds:
+                self.hangup(state, "local")  # a caller pressing "repeat" forever
+            elif state.prompt_ends_at is not None and now >= state.prompt_ends_at:
                 state.prompt_ends_at = None
                 self.stop_player(state)
                 node = state.stack[-1]
