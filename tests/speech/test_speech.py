@@ -86,3 +86,20 @@ def test_uploaded_audio_is_converted_to_telephone_format(tmp_path):
     assert uploaded_audio(tmp_path / "cache", source) == converted
     with pytest.raises(Exception, match="sox"):
         to_telephone_wav(tmp_path / "missing.wav", tmp_path / "out.wav")
+
+
+def test_uploaded_mp3_is_converted(tmp_path):
+    source = tmp_path / "upload.wav"
+    with wave.open(str(source), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(22050)
+        wav.writeframes(b"\x00\x10" * 22050 * 2)
+    mp3 = tmp_path / "upload.mp3"
+    to_telephone_wav(source, tmp_path / "x.wav")  # sox works at all
+    import subprocess
+
+    subprocess.run(["sox", str(source), str(mp3)], check=True)  # needs libsox-fmt-mp3
+    converted = uploaded_audio(tmp_path / "cache", mp3)
+    assert _format(converted) == (8000, 1, 2)
+    assert 1.9 < wav_seconds(converted) < 2.2
