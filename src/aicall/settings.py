@@ -145,6 +145,8 @@ AICALL: dict[str, Any] = {
     # RTP: worker N takes ports base+20N .. base+20N+19 (4 calls need 8; room to retry).
     "SIP_RTP_PORT_BASE": int(os.environ.get("AICALL_SIP_RTP_PORT_BASE", "16384")),
     "SIP_MAX_WORKERS": int(os.environ.get("AICALL_SIP_MAX_WORKERS", "250")),
+    # Workers started with the dialer (4 calls each), so the first burst need not wait.
+    "SIP_MIN_WORKERS": int(os.environ.get("AICALL_SIP_MIN_WORKERS", "1")),
     # Pacing when a campaign has no trunk (the sandbox); 0 calls/s means unlimited.
     "SANDBOX_MAX_CHANNELS": int(os.environ.get("AICALL_SANDBOX_MAX_CHANNELS", "200")),
     "SANDBOX_CALLS_PER_SECOND": float(os.environ.get("AICALL_SANDBOX_CALLS_PER_SECOND", "50")),

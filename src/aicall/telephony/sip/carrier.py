@@ -99,7 +99,7 @@ class SipCarrier(base.Carrier):
         port_base: int | None = None,
         rtp_port_base: int | None = None,
         max_workers: int | None = None,
-        min_workers: int = 1,
+        min_workers: int | None = None,
         idle_seconds: float = 60.0,
         speech: SpeechEngine | None = None,
     ):
@@ -109,7 +109,7 @@ class SipCarrier(base.Carrier):
             port_base=conf.get("SIP_PORT_BASE", 0) if port_base is None else port_base,
             rtp_port_base=rtp_port_base or conf.get("SIP_RTP_PORT_BASE", 16384),
             max_workers=max_workers or conf.get("SIP_MAX_WORKERS", 250),
-            min_workers=min_workers,
+            min_workers=min_workers or conf.get("SIP_MIN_WORKERS", 1),
             idle_seconds=idle_seconds,
         )
         self.speech = speech or default_engine()

@@ -186,6 +186,7 @@ class WorkerPool:
         min_workers: int = 1,
         idle_seconds: float = 60.0,
         max_parallel_starts: int = 8,
+        spare_slots: int = 8,
     ):
         self.bind_address = bind_address
         self.port_base = port_base
@@ -195,6 +196,9 @@ class WorkerPool:
         self.min_workers = min_workers
         self.idle_seconds = idle_seconds
         self.max_parallel_starts = max_parallel_starts
+        # Free slots kept ready while calls are flowing: a worker takes ~0.1-0.3 s to
+        # start, and at 50 calls/s a call should not wait for one.
+        self.spare_slots = spare_slots
         self.workers: list[WorkerProcess] = []
         self.starting = 0
         self.waiting = 0
@@ -240,14 +244,14 @@ class WorkerPool:
             async with self.changed:
                 self.changed.notify_all()
 
-    def _grow(self) -> None:
+    def _grow(self, waiting: int) -> None:
         free = sum(
             max(0, self.calls_per_worker - w.reserved)
             for w in self.workers
             if w.alive and not w.stopping
         )
         incoming = self.starting * self.calls_per_worker
-        shortfall = self.waiting - free - incoming
+        shortfall = waiting + self.spare_slots - free - incoming
         room = self.max_workers - len(self.workers)
         count = min(
             math.ceil(max(0, shortfall) / self.calls_per_worker),
@@ -270,11 +274,12 @@ class WorkerPool:
                     worker = self._pick()
                     if worker is not None:
                         worker.reserved += 1
+                        self._grow(self.waiting - 1)  # this call has its slot
                         return worker
                     if self.start_failures >= MAX_START_FAILURES and not self.starting:
                         self.start_failures -= 1  # let a later call try again
                         raise PoolUnavailable("media workers keep failing to start")
-                    self._grow()
+                    self._grow(self.waiting)
                     await self.changed.wait()
         finally:
             self.waiting -= 1
