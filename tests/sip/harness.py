@@ -77,6 +77,12 @@ class Sipp:
             args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         self.tmp_path = tmp_path
+        try:
+            self.proc.wait(0.3)
+        except subprocess.TimeoutExpired:
+            return  # running and listening
+        stderr = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+        raise RuntimeError(f"SIPp did not start ({scenario}): {stderr[-1000:]}")
 
     @property
     def proxy(self) -> str:

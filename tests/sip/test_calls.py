@@ -200,3 +200,16 @@ def test_a_stuck_media_worker_is_killed_and_its_call_settled(sipp, monkeypatch):
     outcome = asyncio.run(scenario())
     assert outcome.answered and outcome.hangup_cause == base.NORMAL_TEMPORARY_FAILURE
     assert 3 < outcome.duration_seconds < 6
+
+
+def test_refused_refer_falls_back_to_a_bridged_second_leg(sipp):
+    callee = sipp("refer_refused.xml")
+    agent = sipp("agent_answer.xml")
+    target = f"sip:agent@127.0.0.1:{agent.port}"
+    menu = {"timeout_seconds": 5, "keys": {"1": {"action": "transfer", "target": target}}}
+    outcome, _ = asyncio.run(place(callee, request(callee, ivr_menu=menu)))
+    assert agent.proc.wait(10) == 0, agent.errors()  # the target was called and answered
+    assert outcome.answered and outcome.hangup_cause == base.NORMAL_CLEARING
+    assert outcome.transferred_to == target
+    # Bridged until the agent hung up (2 s after answering), then aicall ended the call.
+    assert 2 < outcome.duration_seconds < 6

@@ -4,9 +4,9 @@ import pytest
 
 from aicall.telephony import base
 from aicall.telephony.base import TrunkConfig
+from aicall.telephony.sip.calls import rewrite_dtmf_payload_type
 from aicall.telephony.sip.carrier import dial_number, outcome_from_event, sip_uri
 from aicall.telephony.sip.causes import note_for_sip_code
-from aicall.telephony.sip.worker import rewrite_dtmf_payload_type
 
 
 @pytest.mark.parametrize(

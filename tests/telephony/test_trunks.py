@@ -1,6 +1,6 @@
 import io
-from contextlib import redirect_stdout
 import json
+from contextlib import redirect_stdout
 
 import pytest
 from django.core.management import CommandError, call_command

@@ -8,109 +8,36 @@ original stdout, while fd 1 is pointed at stderr so nothing native can corrupt t
 Poll mode: every SIP callback runs on this one thread inside `libHandleEvents`, which never
 lost a call under load; RTP runs on a native media thread and never wakes Python. Asserts are
 compiled into PJSIP, so misuse kills the process: the pool replaces it and settles its calls.
-This module needs no Django; it imports only pjsua2 and the standard library.
+These modules need no Django; they import only pjsua2 and the standard library.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import select
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import pjsua2 as pj
 
+from aicall.telephony.sip.calls import BridgeLeg, CallState, WorkerCall
+from aicall.telephony.sip.ivr import IvrMixin
+
 POLL_MS = 100
 MAX_CALLS = 4
-# A prompt's end is computed from its length; the margin covers the jitter of the clock.
-PLAYBACK_MARGIN_SECONDS = 0.3
 QUIT_GRACE_SECONDS = 3.0
 
 
-def rewrite_dtmf_payload_type(sdp: str, payload_type: int) -> str:
-    """Offer telephone-event/8000 as `payload_type` (PJSIP offers 120; carriers expect 101)."""
-    match = re.search(r"a=rtpmap:(\d+) telephone-event/8000", sdp)
-    if not match or int(match.group(1)) == payload_type:
-        return sdp
-    old = match.group(1)
-    if re.search(rf"a=rtpmap:{payload_type} ", sdp):
-        return sdp
-    lines = []
-    for line in sdp.split("\r\n"):
-        if line.startswith("m=audio "):
-            parts = line.split(" ")
-            line = " ".join(parts[:3] + [str(payload_type) if p == old else p for p in parts[3:]])
-        elif line.startswith((f"a=rtpmap:{old} ", f"a=fmtp:{old} ")):
-            line = line.replace(f":{old} ", f":{payload_type} ", 1)
-        lines.append(line)
-    return "\r\n".join(lines)
-
-
-@dataclass
-class CallState:
-    key: str
-    plan: dict[str, Any]
-    placed_at: float
-    ring_deadline: float
-    max_seconds: float = 3600.0
-    call: Any = None
-    answered_at: float | None = None
-    audio: Any = None
-    player: Any = None
-    recorder: Any = None
-    stack: list[dict[str, Any]] = field(default_factory=list)
-    prompt_ends_at: float | None = None
-    after_prompt: str = "menu"  # menu | hangup
-    menu_deadline: float | None = None
-    keys: list[tuple[str, float]] = field(default_factory=list)
-    last_rfc_event: tuple[str, int] | None = None
-    hangup_reason: str = ""  # ring_timeout | local | shutdown | error
-    transferred_to: str = ""
-    transfer_pending: bool = False
-    transfer_code: int | None = None
-    started_prompt: bool = False
-
-
-class WorkerCall(pj.Call):
-    """Forwards callbacks to the worker by key; holds no player (see the facts on GC)."""
-
-    def __init__(self, worker: Worker, account: Any, key: str):
-        super().__init__(account)
-        self.worker = worker
-        self.key = key
-        self.dtmf_payload_type = 101
-
-    def onCallState(self, prm):
-        self.worker.on_call_state(self.key)
-
-    def onCallMediaState(self, prm):
-        self.worker.on_media_state(self.key)
-
-    def onCallSdpCreated(self, prm):
-        sdp = prm.sdp.wholeSdp
-        rewritten = rewrite_dtmf_payload_type(sdp, self.dtmf_payload_type)
-        if rewritten != sdp:
-            prm.sdp.wholeSdp = rewritten
-
-    def onDtmfEvent(self, prm):
-        self.worker.on_dtmf(self.key, prm.digit, prm.method, prm.flags, prm.timestamp)
-
-    def onCallTransferStatus(self, prm):
-        self.worker.on_transfer_status(self.key, prm.statusCode, prm.finalNotify)
-        prm.cont = not prm.finalNotify
-
-
-class Worker:
+class Worker(IvrMixin):
     def __init__(self, bind: str, port: int, out_fd: int, rtp_port: int = 0, rtp_range: int = 0):
         self.out_fd = out_fd
         self.rtp_port = rtp_port
         self.rtp_range = rtp_range
         self.calls: dict[str, CallState] = {}
+        self.legs: dict[str, BridgeLeg] = {}
         self.accounts: dict[str, Any] = {}
         self.account_users: dict[str, int] = {}
         self.quitting = False
@@ -132,8 +59,10 @@ class Worker:
         cfg.uaConfig.mainThreadOnly = True
         cfg.uaConfig.maxCalls = MAX_CALLS
         cfg.uaConfig.userAgent = "aicall"
-        cfg.logConfig.level = 0
-        cfg.logConfig.consoleLevel = 0
+        # Log level 0 saves ~10% CPU; AICALL_SIP_LOG_LEVEL=5 shows every SIP message.
+        log_level = int(os.environ.get("AICALL_SIP_LOG_LEVEL", "0"))
+        cfg.logConfig.level = log_level
+        cfg.logConfig.consoleLevel = log_level
         med = cfg.medConfig
         med.clockRate = 8000
         med.sndClockRate = 8000
@@ -229,6 +158,7 @@ class Worker:
             )
         acfg.sipConfig.transportId = self.tcp_id if trunk.get("transport") == "tcp" else self.udp_id
         acfg.mediaConfig.transportConfig.boundAddress = self.bind
+        acfg.mediaConfig.srtpUse = pj.PJMEDIA_SRTP_DISABLED  # else an SRTP layer per call
         if self.rtp_port:
             acfg.mediaConfig.transportConfig.port = self.rtp_port
             acfg.mediaConfig.transportConfig.portRange = self.rtp_range
@@ -256,6 +186,7 @@ class Worker:
             call = WorkerCall(self, account, state.key)
             call.dtmf_payload_type = int(cmd["trunk"].get("dtmf_payload_type", 101))
             state.call = call
+            state.account = account
             state.plan["_account"] = acc_key
             if cmd.get("record"):
                 state.plan["_record"] = cmd["record"]
@@ -270,6 +201,9 @@ class Worker:
             self.send({"ev": "done", "id": state.key, "error": f"makeCall: {exc.reason}"})
 
     def on_call_state(self, key: str) -> None:
+        if key in self.legs:
+            self.on_leg_state(key)
+            return
         state = self.calls.get(key)
         if state is None:
             return
@@ -282,6 +216,9 @@ class Worker:
             self.finish(state, info.lastStatusCode, info.lastReason)
 
     def on_media_state(self, key: str) -> None:
+        if key in self.legs:
+            self.on_leg_media(key)
+            return
         state = self.calls.get(key)
         if state is None or state.audio is not None:
             return
@@ -309,102 +246,6 @@ class Worker:
                 state.recorder = None
         self.play_node(state)
 
-    def play(self, state: CallState, clips: list[str], seconds: float, after: str) -> None:
-        self.stop_player(state)
-        state.menu_deadline = None
-        if not clips:
-            state.prompt_ends_at = time.monotonic()
-            state.after_prompt = after
-            return
-        player = pj.AudioMediaPlayer()
-        if len(clips) == 1:
-            player.createPlayer(clips[0], pj.PJMEDIA_FILE_NO_LOOP)
-        else:
-            player.createPlaylist(clips, "prompt", pj.PJMEDIA_FILE_NO_LOOP)
-        player.startTransmit(state.audio)
-        if state.recorder is not None:
-            player.startTransmit(state.recorder)
-        state.player = player
-        state.prompt_ends_at = time.monotonic() + seconds + PLAYBACK_MARGIN_SECONDS
-        state.after_prompt = after
-
-    def play_node(self, state: CallState) -> None:
-        node = state.stack[-1]
-        self.play(state, node.get("clips", []), node.get("seconds", 0.0), "menu")
-
-    def stop_player(self, state: CallState) -> None:
-        if state.player is not None:
-            player, state.player = state.player, None
-            try:
-                player.stopTransmit(state.audio)
-            except pj.Error:
-                pass
-            del player
-
-    def on_dtmf(self, key: str, digit: str, method: int, flags: int, timestamp: int) -> None:
-        state = self.calls.get(key)
-        if state is None or state.answered_at is None:
-            return
-        if method == pj.PJSUA_DTMF_METHOD_RFC2833:
-            if not flags & 2:
-                return  # start/update of the event; the digit counts once, at its end
-            if state.last_rfc_event == (digit, timestamp):
-                return  # the end packet is sent three times
-            state.last_rfc_event = (digit, timestamp)
-        second = round(time.monotonic() - state.answered_at, 2)
-        state.keys.append((digit, second))
-        self.on_key(state, digit)
-
-    def on_key(self, state: CallState, digit: str) -> None:
-        if state.transfer_pending or state.hangup_reason:
-            return
-        node = state.stack[-1]
-        option = node.get("keys", {}).get(digit)
-        if option is None:
-            return
-        action = option["action"]
-        if action == "message":
-            after = "hangup" if option.get("then", "hangup") == "hangup" else "replay"
-            self.play(state, option.get("clips", []), option.get("seconds", 0.0), after)
-        elif action == "repeat":
-            self.play_node(state)
-        elif action == "back" and len(state.stack) > 1:
-            state.stack.pop()
-            self.play_node(state)
-        elif action == "submenu":
-            state.stack.append(option["menu"])
-            self.play_node(state)
-        elif action == "transfer":
-            self.transfer(state, option["uri"])
-        elif action == "hangup":
-            self.hangup(state, "local")
-
-    def transfer(self, state: CallState, uri: str) -> None:
-        self.stop_player(state)
-        state.prompt_ends_at = None
-        state.menu_deadline = None
-        state.transfer_pending = True
-        state.transferred_to = uri
-        try:
-            state.call.xfer(uri, pj.CallOpParam(True))
-        except pj.Error:
-            state.transfer_pending = False
-            state.transferred_to = ""
-            self.hangup(state, "local")
-
-    def on_transfer_status(self, key: str, code: int, final: bool) -> None:
-        state = self.calls.get(key)
-        if state is None:
-            return
-        state.transfer_code = code
-        if code >= 300 or (final and code >= 200):
-            state.transfer_pending = False
-            if code >= 300:
-                state.transferred_to = ""
-            # Either way our leg is done: the callee talks to the target now, or the
-            # carrier refused to transfer and there is nothing left to play.
-            self.hangup(state, "local")
-
     def hangup(self, state: CallState, reason: str) -> None:
         if state.hangup_reason:
             return
@@ -422,6 +263,7 @@ class Worker:
 
     def finish(self, state: CallState, code: int, reason: str) -> None:
         now = time.monotonic()
+        self.end_leg(state.key)
         self.stop_player(state)
         if state.recorder is not None:
             recorder, state.recorder = state.recorder, None
@@ -452,6 +294,7 @@ class Worker:
         # Release the Call here, inside its DISCONNECTED handler: a late garbage collection
         # of pj::Call touches the slot and would hang up whichever call reuses it.
         state.call = None
+        state.account = None
 
     def tick(self) -> None:
         now = time.monotonic()
@@ -485,9 +328,11 @@ class Worker:
             self.ep.libHandleEvents(POLL_MS)
             self.read_commands()
             self.tick()
-            if self.quitting and (not self.calls or time.monotonic() > self.quit_deadline):
+            busy = self.calls or self.legs
+            if self.quitting and (not busy or time.monotonic() > self.quit_deadline):
                 break
         self.calls.clear()
+        self.legs.clear()
         for account in self.accounts.values():
             account.shutdown()
         self.accounts.clear()
