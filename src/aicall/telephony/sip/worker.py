@@ -158,7 +158,7 @@ class Worker(IvrMixin):
             )
         acfg.sipConfig.transportId = self.tcp_id if trunk.get("transport") == "tcp" else self.udp_id
         acfg.mediaConfig.transportConfig.boundAddress = self.bind
-        acfg.mediaConfig.srtpUse = pj.PJMEDIA_SRTP_DISABLED  # else an SRTP layer per call
+        acfg.mediaConfig.srtpUse = pj.PJMEDIA_SRTP_DISABLED  # G.711 in clear, as trunks expect
         if self.rtp_port:
             acfg.mediaConfig.transportConfig.port = self.rtp_port
             acfg.mediaConfig.transportConfig.portRange = self.rtp_range
