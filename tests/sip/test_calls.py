@@ -213,3 +213,10 @@ def test_refused_refer_falls_back_to_a_bridged_second_leg(sipp):
     assert outcome.transferred_to == target
     # Bridged until the agent hung up (2 s after answering), then aicall ended the call.
     assert 2 < outcome.duration_seconds < 6
+
+
+def test_proxy_authentication_407_is_answered_with_the_trunk_credentials(sipp):
+    callee = sipp("digest_auth_407.xml")
+    trunk = {"username": "trunkuser", "password": "s3cret-pw"}
+    outcome, _ = asyncio.run(place(callee, request(callee, trunk=trunk)))
+    assert outcome.answered and outcome.hangup_cause == base.NORMAL_CLEARING
