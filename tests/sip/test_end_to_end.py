@@ -12,7 +12,9 @@ pytestmark = [pytest.mark.sip, pytest.mark.django_db(transaction=True)]
 
 def test_dialer_places_real_calls_and_the_export_shows_keys(api, token, user, sipp, harness):  # noqa: F811
     callee = sipp("answer_press1.xml", calls=2)
+    busy = sipp("busy_486.xml")
     do_add_trunk({"name": "sipp", "proxy": callee.proxy, "caller_id": "02873001234"})
+    busy_trunk = do_add_trunk({"name": "busy", "proxy": busy.proxy})
     campaign = do_create_campaign(
         user.pk,
         {
@@ -38,10 +40,31 @@ def test_dialer_places_real_calls_and_the_export_shows_keys(api, token, user, si
     )
     assert status == 200
     do_start_campaign(campaign)
+    # A second campaign on its own trunk, whose phone is busy.
+    busy_campaign = do_create_campaign(
+        user.pk,
+        {
+            "name": "Nhắc lịch",
+            "campaign_type": "ivr",
+            "caller_id": "0281234567",
+            "script": "Xin chào",
+            "calling_hours": "00:00-24:00",
+        },
+    )
+    busy_campaign.trunk = busy_trunk
+    busy_campaign.save()
+    status, _ = api.post(
+        f"/api/campaigns/{busy_campaign.pk}/import",
+        {"access_token": token, "contacts": [{"phone_number": "0901234563"}]},
+    )
+    assert status == 200
+    do_start_campaign(busy_campaign)
     h = harness(SipCarrier(bind_address="127.0.0.1"))
     wait_until(settled(campaign), timeout=60)
+    wait_until(settled(busy_campaign), timeout=30)
     h.stop()
     assert callee.proc.wait(10) == 0, callee.errors()
+    assert busy.proc.wait(10) == 0, busy.errors()
 
     status, body = api.get(f"/api/campaigns/{campaign.pk}/export", access_token=token, limit=10)
     assert status == 200 and body["results"]["total"] == 2
@@ -50,3 +73,16 @@ def test_dialer_places_real_calls_and_the_export_shows_keys(api, token, user, si
         assert call["caller_id"] == "02873001234"
         assert call["key_press"] in ("1 (0)", "1 (1)")  # SIPp presses 1 right after answering
         assert 2 <= call["duration"] <= 8
+
+    status, body = api.get(
+        f"/api/campaigns/{busy_campaign.pk}/export", access_token=token, limit=10
+    )
+    assert status == 200
+    [call] = body["results"]["calls"]
+    assert (call["state"], call["note"], call["duration"], call["key_press"]) == (
+        50,
+        "USER BUSY",
+        0,
+        "",
+    )
+    assert call["caller_id"] == "0281234567"
