@@ -220,3 +220,9 @@ def test_proxy_authentication_407_is_answered_with_the_trunk_credentials(sipp):
     trunk = {"username": "trunkuser", "password": "s3cret-pw"}
     outcome, _ = asyncio.run(place(callee, request(callee, trunk=trunk)))
     assert outcome.answered and outcome.hangup_cause == base.NORMAL_CLEARING
+
+
+def test_a_tcp_trunk_places_its_calls_over_tcp(sipp):
+    callee = sipp("busy_486.xml", extra=("-t", "t1"))
+    outcome, _ = asyncio.run(place(callee, request(callee, trunk={"transport": "tcp"})))
+    assert (outcome.hangup_cause, outcome.sip_code) == (base.USER_BUSY, 486)

@@ -72,14 +72,18 @@ class Worker(IvrMixin):
         med.hasIoqueue = True
         med.threadCnt = 1
         self.ep.libInit(cfg)
+        # Behind NAT the trunk must see the public address in Via, Contact and SDP.
+        self.public_address = os.environ.get("AICALL_SIP_PUBLIC_ADDRESS", "")
         tcfg = pj.TransportConfig()
         tcfg.port = port
         tcfg.boundAddress = bind
+        tcfg.publicAddress = self.public_address
         self.udp_id = self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
         self.port = self.ep.transportGetInfo(self.udp_id).localName.rsplit(":", 1)[-1]
         tcp_cfg = pj.TransportConfig()
         tcp_cfg.port = int(self.port)
         tcp_cfg.boundAddress = bind
+        tcp_cfg.publicAddress = self.public_address
         try:
             self.tcp_id = self.ep.transportCreate(pj.PJSIP_TRANSPORT_TCP, tcp_cfg)
         except pj.Error:
@@ -158,6 +162,7 @@ class Worker(IvrMixin):
             )
         acfg.sipConfig.transportId = self.tcp_id if trunk.get("transport") == "tcp" else self.udp_id
         acfg.mediaConfig.transportConfig.boundAddress = self.bind
+        acfg.mediaConfig.transportConfig.publicAddress = self.public_address
         acfg.mediaConfig.srtpUse = pj.PJMEDIA_SRTP_DISABLED  # G.711 in clear, as trunks expect
         if self.rtp_port:
             acfg.mediaConfig.transportConfig.port = self.rtp_port
