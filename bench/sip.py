@@ -1,6 +1,7 @@
 """How many simultaneous SIP calls with audio aicall holds, against SIPp's own caller.
 
     .venv/bin/python bench/sip.py [--calls 400] [--cps 50] [--hold 30] [--no-reference]
+                                  [--no-prewarm] [--personalized]
 
 One SIPp callee (uas, `-rtp_echo`) on 127.0.0.1 answers everything. Phase 1: the SIP
 carrier places `--calls` calls at `--cps`, each playing a `--hold`-second G.711 prompt (the
@@ -20,6 +21,7 @@ import asyncio
 import math
 import os
 import random
+import resource
 import socket
 import subprocess
 import sys
@@ -42,6 +44,10 @@ from aicall.telephony import base  # noqa: E402
 from aicall.telephony.base import CallRequest, TrunkConfig  # noqa: E402
 from aicall.telephony.sip.carrier import SipCarrier  # noqa: E402
 
+PERSONAL = (
+    "Xin chào anh Nguyễn Văn Khách {i}, đơn hàng DH{i} trị giá 1.250.000 đồng sẽ được giao "
+    "ngày 26/11/2026. Bấm phím 1 để xác nhận."
+)
 HERE = Path(__file__).resolve().parent
 TICKS = os.sysconf("SC_CLK_TCK")
 SCRIPT = (
@@ -154,9 +160,22 @@ async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: flo
             call_id=i, attempt=1, callee_e164=f"+8490{i:07d}", caller_id="02873001234",
             script_text="", audio_path=str(prompt), trunk=trunk, ring_timeout_seconds=30,
         )  # fmt: skip
+        if args.personalized:
+            # Every call's script differs (the contact's name and order): rendered per call,
+            # then the menu holds the call until the prompt's length has passed.
+            request.audio_path = ""
+            request.script_text = PERSONAL.format(i=i)
+            request.ivr_menu = {
+                "timeout_seconds": int(prompt_seconds - 9),
+                "keys": {"9": {"action": "hangup"}},
+            }
         return await carrier.place_call(request, lambda: answered_at.append(time.monotonic()))
 
     start = time.monotonic()
+    # Speech rendering runs in short-lived espeak-ng/sox children, reaped during the ramp;
+    # the media workers are still running, so they are not in these counters yet.
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    self0 = resource.getrusage(resource.RUSAGE_SELF)
     tasks = []
     for i in range(args.calls):
         tasks.append(asyncio.create_task(one(i)))
@@ -165,6 +184,12 @@ async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: flo
     while len(answered_at) < args.calls and time.monotonic() - start < args.calls / args.cps + 20:
         await asyncio.sleep(0.05)
     full_at = time.monotonic()
+    children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    self1 = resource.getrusage(resource.RUSAGE_SELF)
+    render_cpu = (children1.ru_utime + children1.ru_stime) - (
+        children0.ru_utime + children0.ru_stime
+    )
+    ramp_self_cpu = (self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime)
     measure = max(3.0, min(args.window, prompt_seconds - (full_at - start) - 2))
     window.start(carrier.worker_pids())
     own.start([os.getpid()])
@@ -181,7 +206,8 @@ async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: flo
         for o in outcomes
         if o.answered
         and o.hangup_cause == base.NORMAL_CLEARING
-        and o.duration_seconds >= prompt_seconds - 0.5
+        and o.duration_seconds
+        >= (prompt_seconds - 9 if args.personalized else prompt_seconds) - 0.5
     ]
     setup = sorted(o.answered_after_seconds or 0 for o in outcomes if o.answered)
     span = (max(answered_at) - min(answered_at)) if len(answered_at) > 1 else 0
@@ -196,6 +222,8 @@ async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: flo
         "setup_p95_ms": 1000 * setup[int(len(setup) * 0.95) - 1] if setup else 0,
         "workers_cpu": workers_cpu,
         "carrier_cpu": own_cpu,
+        "render_ms_per_call": 1000 * render_cpu / args.calls,
+        "ramp_carrier_ms_per_call": 1000 * ramp_self_cpu / args.calls,
         "pss_mb": pss_total_mb,
         "udp": udp,
         "causes": sorted({o.hangup_cause for o in outcomes if o not in ok}),
@@ -237,6 +265,11 @@ def main() -> None:
     parser.add_argument("--hold", type=float, default=30)
     parser.add_argument("--window", type=float, default=10, help="seconds of CPU sampling")
     parser.add_argument("--no-prewarm", dest="prewarm", action="store_false")
+    parser.add_argument(
+        "--personalized",
+        action="store_true",
+        help="a different script per call (rendered by espeak-ng as the call is placed)",
+    )
     parser.add_argument("--no-reference", dest="reference", action="store_false")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="aicall-bench-"))
@@ -252,8 +285,13 @@ def main() -> None:
         callee.kill()
         callee.wait()
     per_call = (ours["workers_cpu"] + ours["carrier_cpu"]) / max(1, ours["concurrent"])
-    print(f"aicall SIP carrier: {ours['calls']} calls at {args.cps:g}/s, "
-          f"{prompt_seconds:.0f} s prompt each (G.711, echoed back by SIPp)")  # fmt: skip
+    what = (
+        "a personalised script each, then the menu's wait"
+        if args.personalized
+        else "the same prompt"
+    )
+    print(f"aicall SIP carrier: {ours['calls']} calls at {args.cps:g}/s, {what}, "
+          f"{prompt_seconds:.0f} s a call (G.711, echoed back by SIPp)")  # fmt: skip
     print(f"  simultaneous calls with audio   {ours['concurrent']}")
     print(f"  failed calls                    {ours['failed']} {ours['causes'] or ''}")
     p50, p95 = ours["setup_p50_ms"], ours["setup_p95_ms"]
@@ -264,6 +302,8 @@ def main() -> None:
     print(f"  CPU, media workers              {ours['workers_cpu']:.0f}% of one core")
     print(f"  CPU, carrier (dialer side)      {ours['carrier_cpu']:.0f}% of one core")
     print(f"  CPU per call                    {per_call:.3f}% of one core")
+    print(f"  CPU per call placed (carrier)   {ours['ramp_carrier_ms_per_call']:.1f} ms, "
+          f"speech rendering {ours['render_ms_per_call']:.1f} ms")  # fmt: skip
     print(f"  media workers' PSS total        {ours['pss_mb']:.0f} MB")
     print(f"  UDP datagrams/s on loopback     {ours['udp']['per_second']} "
           f"(receive-buffer drops {ours['udp']['RcvbufErrors']})")  # fmt: skip

@@ -14,7 +14,8 @@ TELEPHONE_FORMAT = ["-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer"]
 def to_telephone_wav(source: Path | str, dest: Path | str, *extra: str) -> None:
     """Convert any audio sox reads (WAV, MP3 with libsox-fmt-mp3) to 8 kHz mono 16-bit WAV."""
     result = subprocess.run(
-        ["sox", str(source), *TELEPHONE_FORMAT, "-t", "wav", str(dest), *extra],
+        # -G: guard against clipping when resampling (espeak-ng renders close to full scale).
+        ["sox", "-G", str(source), *TELEPHONE_FORMAT, "-t", "wav", str(dest), *extra],
         capture_output=True,
         timeout=120,
     )
