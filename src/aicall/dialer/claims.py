@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Count, F
 
 from aicall.calls.models import Call, CallAttempt, CallStatus, DoNotCall
+from aicall.campaigns.models import CampaignStatus
 from aicall.dialer.models import PacingBucket
 from aicall.dialer.policy import DO_NOT_CALL, in_calling_hours
 from aicall.dialer.results import ClaimedCall, settle_unplaced
@@ -176,8 +177,10 @@ def claim_due_calls(
             claimed, skipped = _claim_campaign(dialer, campaign, wanted, now)
             result.do_not_call += skipped
             slots = pacer.take(key, len(claimed))
+            gap = 1.0 / pacer.rate[key] if pacer.rate[key] > 0 else 0.0
             for call, slot in zip(claimed, slots, strict=True):
                 call.start_at = slot
+                call.min_gap_seconds = gap
             result.claimed.extend(claimed)
             limit -= len(claimed) + skipped
         pacer.save()
@@ -187,13 +190,20 @@ def claim_due_calls(
 def _claim_campaign(
     dialer: str, campaign: CampaignInfo, wanted: int, now: datetime
 ) -> tuple[list[ClaimedCall], int]:
-    due = Call.objects.filter(campaign_id=campaign.id, status=CallStatus.QUEUED, due_at__lte=now)
+    # The campaign's status is checked again here, not only in the cached snapshot: a stop
+    # committed since the round began takes effect in this very claim.
+    due = Call.objects.filter(
+        campaign_id=campaign.id,
+        campaign__status=CampaignStatus.RUNNING,
+        status=CallStatus.QUEUED,
+        due_at__lte=now,
+    )
     if campaign.is_otp:
         # Expired codes are left for the sweep, which settles them as OTP EXPIRED.
         due = due.filter(created_at__gte=now - timedelta(seconds=campaign.otp_expiry_seconds))
     picked = list(
         due.order_by("due_at", "id")
-        .select_for_update(skip_locked=True)
+        .select_for_update(skip_locked=True, of=("self",))
         .values_list("id", "phone_e164")[:wanted]
     )
     if not picked:

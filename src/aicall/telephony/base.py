@@ -101,3 +101,10 @@ class Carrier(abc.ABC):
 
     def channels_in_use(self) -> int:
         return 0
+
+    def capacity(self) -> int | None:
+        """Calls this carrier can hold at once in this process (None: no limit of its own).
+
+        The dialer never has more calls in flight than this (e.g. PJSIP workers x 4).
+        """
+        return None

@@ -1,5 +1,6 @@
 """`aicall serve`: migrations, then the website + API (uvicorn) and a supervised dialer."""
 
+import contextlib
 import logging
 import os
 import signal
@@ -63,15 +64,23 @@ class Command(BaseCommand):
         if supervisor:
             supervisor.start()
         log.info("aicall on http://%s:%s (API docs at /api/docs)", host, port)
+        config = uvicorn.Config(
+            "aicall.asgi:application",
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=30,
+        )
+        server = uvicorn.Server(config)
+        # uvicorn re-raises SIGTERM after its graceful shutdown, so the process would die
+        # "killed by signal" before the dialer has finished its calls. Ask it to exit
+        # instead, then stop the dialer and exit 0.
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: setattr(server, "should_exit", True))
         try:
-            uvicorn.run(
-                "aicall.asgi:application",
-                host=host,
-                port=port,
-                log_level="warning",
-                lifespan="off",
-                timeout_graceful_shutdown=30,
-            )
+            server.run()
         finally:
             if supervisor:
                 supervisor.stop(timeout=60)
