@@ -226,3 +226,14 @@ def test_a_tcp_trunk_places_its_calls_over_tcp(sipp):
     callee = sipp("busy_486.xml", extra=("-t", "t1"))
     outcome, _ = asyncio.run(place(callee, request(callee, trunk={"transport": "tcp"})))
     assert (outcome.hangup_cause, outcome.sip_code) == (base.USER_BUSY, 486)
+
+
+def test_a_prompt_that_cannot_be_played_ends_the_call_as_a_temporary_failure(sipp, monkeypatch):
+    from tests.sip.harness import free_udp_port
+
+    callee = sipp("record_audio.xml", keys={"rtp_port": str(free_udp_port())})
+    broken = {"clips": ["/nonexistent/prompt.wav"], "seconds": 3.0, "keys": {}}
+    monkeypatch.setattr(SipCarrier, "build_plan", lambda self, request, trunk: broken)
+    outcome, _ = asyncio.run(place(callee, request(callee)))
+    assert outcome.answered and outcome.hangup_cause == base.NORMAL_TEMPORARY_FAILURE
+    assert outcome.duration_seconds < 1

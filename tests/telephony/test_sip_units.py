@@ -42,6 +42,8 @@ def test_outcomes_of_answered_timed_out_and_lost_calls():
     assert answered.key_presses == [("1", 3.2)]
     ring = outcome_from_event({"answered": False, "code": 487, "reason": "ring_timeout"})
     assert ring.hangup_cause == base.NO_ANSWER
+    silent = outcome_from_event({"answered": True, "code": 200, "reason": "error"})
+    assert silent.hangup_cause == base.NORMAL_TEMPORARY_FAILURE and silent.answered
     died = outcome_from_event({"worker_died": True, "answered": True, "duration": 4})
     assert died.hangup_cause == base.NORMAL_TEMPORARY_FAILURE and died.answered
 

@@ -306,6 +306,9 @@ def outcome_from_event(event: dict[str, Any]) -> CallOutcome:
             log.error("media worker refused a call: %s", event["error"])
         return CallOutcome(hangup_cause=base.NORMAL_TEMPORARY_FAILURE, sip_code=None, **common)
     code = event.get("code")
+    if event.get("reason") == "error":
+        # The worker could not play the prompt: the callee heard nothing worth keeping.
+        return CallOutcome(hangup_cause=base.NORMAL_TEMPORARY_FAILURE, sip_code=code, **common)
     if answered:
         return CallOutcome(hangup_cause=base.NORMAL_CLEARING, sip_code=200, **common)
     if event.get("reason") == "ring_timeout":

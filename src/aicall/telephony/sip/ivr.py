@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import pjsua2 as pj
@@ -29,13 +30,21 @@ class IvrMixin:
             state.after_prompt = after
             return
         player = pj.AudioMediaPlayer()
-        if len(clips) == 1:
-            player.createPlayer(clips[0], pj.PJMEDIA_FILE_NO_LOOP)
-        else:
-            player.createPlaylist(clips, "prompt", pj.PJMEDIA_FILE_NO_LOOP)
-        player.startTransmit(state.audio)
-        if state.recorder is not None:
-            player.startTransmit(state.recorder)
+        try:
+            if len(clips) == 1:
+                player.createPlayer(clips[0], pj.PJMEDIA_FILE_NO_LOOP)
+            else:
+                player.createPlaylist(clips, "prompt", pj.PJMEDIA_FILE_NO_LOOP)
+            player.startTransmit(state.audio)
+            if state.recorder is not None:
+                player.startTransmit(state.recorder)
+        except pj.Error as exc:
+            # A missing or unreadable clip: say so and end the call rather than hold a
+            # silent line until the call's time limit.
+            print(f"aicall worker: cannot play prompt: {exc.reason}", file=sys.stderr)
+            del player
+            self.hangup(state, "error")
+            return
         state.player = player
         state.prompt_ends_at = time.monotonic() + seconds + PLAYBACK_MARGIN_SECONDS
         state.after_prompt = after
