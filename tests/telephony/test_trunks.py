@@ -89,3 +89,30 @@ def test_trunk_for_a_campaign_prefers_campaign_then_account_then_default(ivr_cam
     ivr_campaign.trunk = Trunk.objects.get(name="campaign-trunk")
     ivr_campaign.save()
     assert trunk_config_for(ivr_campaign).name == "campaign-trunk"
+
+
+@pytest.mark.django_db
+def test_assign_routes_an_account_or_a_campaign_through_a_trunk(ivr_campaign, user):
+    add("default-trunk")
+    add("vip")
+    assert aicall("trunk", "assign", "vip", "--email", user.email) == {
+        "email": user.email,
+        "trunk": "vip",
+    }
+    assert trunk_config_for(ivr_campaign).name == "vip"
+    aicall("trunk", "assign", "-", "--email", user.email)
+    aicall("trunk", "assign", "default-trunk", "--campaign", str(ivr_campaign.pk))
+    ivr_campaign.refresh_from_db()
+    assert ivr_campaign.trunk.name == "default-trunk"
+    with pytest.raises(CommandError, match="no trunk"):
+        aicall("trunk", "assign", "nope", "--campaign", str(ivr_campaign.pk))
+
+
+@pytest.mark.django_db
+def test_admin_never_shows_a_trunk_password(admin_client):
+    add("secret-trunk", "--username", "u", "--password", "pw-hidden-42")
+    trunk = Trunk.objects.get(name="secret-trunk")
+    page = admin_client.get(f"/admin/telephony/trunk/{trunk.pk}/change/")
+    assert page.status_code == 200 and b"pw-hidden-42" not in page.content
+    listing = admin_client.get("/admin/telephony/trunk/")
+    assert listing.status_code == 200 and b"pw-hidden-42" not in listing.content

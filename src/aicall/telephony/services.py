@@ -74,3 +74,16 @@ def do_remove_trunk(trunk: Trunk) -> None:
             successor = Trunk.objects.order_by("created_at", "pk").first()
             if successor is not None:
                 do_set_default_trunk(successor)
+
+
+def do_assign_trunk(trunk: Trunk | None, *, account: Any = None, campaign: Any = None) -> None:
+    """Route an account's campaigns (its default trunk) or one campaign through `trunk`.
+
+    None clears the choice: calls then fall back to the account's trunk, then the default.
+    """
+    if (account is None) == (campaign is None):
+        raise TrunkError("target", "name an account or a campaign")
+    target = account if account is not None else campaign
+    field = "default_trunk" if account is not None else "trunk"
+    setattr(target, field, trunk)
+    target.save(update_fields=[field])

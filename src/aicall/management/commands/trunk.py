@@ -1,10 +1,13 @@
 from django.core.management.base import BaseCommand
 
+from aicall.accounts.models import User
+from aicall.campaigns.models import Campaign
 from aicall.management.output import die, emit
 from aicall.telephony.models import Trunk
 from aicall.telephony.services import (
     TrunkError,
     do_add_trunk,
+    do_assign_trunk,
     do_remove_trunk,
     do_set_default_trunk,
 )
@@ -45,6 +48,13 @@ class Command(BaseCommand):
         remove.add_argument("name")
         default = sub.add_parser("default", help="make a trunk the default")
         default.add_argument("name")
+        assign = sub.add_parser(
+            "assign", help="route an account's or a campaign's calls through a trunk"
+        )
+        assign.add_argument("name", help="the trunk, or - to clear the choice")
+        target = assign.add_mutually_exclusive_group(required=True)
+        target.add_argument("--email", help="the account (its default trunk)")
+        target.add_argument("--campaign", type=int, help="the campaign id")
 
     def handle(self, *args, action: str, **options):
         try:
@@ -65,6 +75,8 @@ class Command(BaseCommand):
                 if options["make_default"]:
                     do_set_default_trunk(added)
                 emit(public_trunk(added))
+            elif action == "assign":
+                emit(self._assign(options))
             elif action == "list":
                 emit([public_trunk(t) for t in Trunk.objects.order_by("created_at", "pk")])
             else:
@@ -78,3 +90,21 @@ class Command(BaseCommand):
                     emit(public_trunk(do_set_default_trunk(trunk)))
         except TrunkError as exc:
             raise die(exc.message) from exc
+
+    def _assign(self, options: dict) -> dict:
+        trunk = None
+        if options["name"] != "-":
+            trunk = Trunk.objects.filter(name=options["name"]).first()
+            if trunk is None:
+                raise die(f"no trunk named {options['name']}")
+        if options["email"]:
+            account = User.objects.filter(email=options["email"].lower()).first()
+            if account is None:
+                raise die(f"no account with email {options['email']}")
+            do_assign_trunk(trunk, account=account)
+            return {"email": account.email, "trunk": trunk.name if trunk else None}
+        campaign = Campaign.objects.filter(pk=options["campaign"]).first()
+        if campaign is None:
+            raise die(f"no campaign {options['campaign']}")
+        do_assign_trunk(trunk, campaign=campaign)
+        return {"campaign_id": campaign.pk, "trunk": trunk.name if trunk else None}
