@@ -3,6 +3,7 @@ import shutil
 
 import pytest
 
+from tests.dialer.conftest import harness  # noqa: F401 - the in-process dialer fixture
 from tests.sip.harness import Sipp
 
 pytestmark = pytest.mark.sip

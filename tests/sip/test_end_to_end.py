@@ -5,12 +5,12 @@ import pytest
 from aicall.campaigns.services import do_create_campaign, do_start_campaign
 from aicall.telephony.services import do_add_trunk
 from aicall.telephony.sip.carrier import SipCarrier
-from tests.dialer.conftest import harness, settled, wait_until  # noqa: F401 - fixture
+from tests.dialer.conftest import settled, wait_until
 
 pytestmark = [pytest.mark.sip, pytest.mark.django_db(transaction=True)]
 
 
-def test_dialer_places_real_calls_and_the_export_shows_keys(api, token, user, sipp, harness):  # noqa: F811
+def test_dialer_places_real_calls_and_the_export_shows_keys(api, token, user, sipp, harness):
     callee = sipp("answer_press1.xml", calls=2)
     busy = sipp("busy_486.xml")
     do_add_trunk({"name": "sipp", "proxy": callee.proxy, "caller_id": "02873001234"})
@@ -86,3 +86,46 @@ def test_dialer_places_real_calls_and_the_export_shows_keys(api, token, user, si
         "",
     )
     assert call["caller_id"] == "0281234567"
+
+
+def test_voice_otp_campaign_end_to_end_keeps_the_code_out_of_the_logs(
+    api,
+    token,
+    user,
+    sipp,
+    harness,
+    caplog,  # noqa: F811
+):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    callee = sipp("callee_hangup.xml")  # answers, listens 5 s, hangs up
+    do_add_trunk({"name": "otp", "proxy": callee.proxy})
+    campaign = do_create_campaign(
+        user.pk,
+        {
+            "name": "OTP",
+            "campaign_type": "voice_otp",
+            "caller_id": "02873001234",
+            "calling_hours": "00:00-24:00",
+            "otp_repeat_count": 1,
+        },
+        start=True,  # a voice-OTP campaign takes contacts only while it runs
+    )
+    status, body = api.post(
+        f"/api/campaigns/{campaign.pk}/import",
+        {
+            "access_token": token,
+            "contacts": [{"phone_number": "0901234564", "otp_code": "730416"}],
+        },
+    )
+    assert status == 200
+    h = harness(SipCarrier(bind_address="127.0.0.1"))
+    wait_until(settled(campaign), timeout=40)
+    h.stop()
+    assert callee.proc.wait(10) == 0, callee.errors()
+    status, body = api.get(f"/api/campaigns/{campaign.pk}/export", access_token=token, limit=10)
+    [call] = body["results"]["calls"]
+    assert (call["state"], call["note"], call["key_press"]) == (40, "NORMAL CLEARING", "")
+    assert call["duration"] == 5
+    assert "730416" not in caplog.text
