@@ -237,3 +237,23 @@ def test_a_prompt_that_cannot_be_played_ends_the_call_as_a_temporary_failure(sip
     outcome, _ = asyncio.run(place(callee, request(callee)))
     assert outcome.answered and outcome.hangup_cause == base.NORMAL_TEMPORARY_FAILURE
     assert outcome.duration_seconds < 1
+
+
+def test_stopping_the_carrier_hangs_up_calls_in_progress_and_settles_them(sipp):
+    callee = sipp("answer_hold.xml", extra=("-d", "1000"))
+    menu = {"timeout_seconds": 30, "keys": {"1": {"action": "hangup"}}}
+
+    async def scenario():
+        carrier = SipCarrier(bind_address="127.0.0.1")
+        await carrier.start()
+        call = asyncio.create_task(carrier.place_call(request(callee, ivr_menu=menu)))
+        while carrier.channels_in_use() == 0:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(2)
+        await carrier.stop()
+        return await asyncio.wait_for(call, 5)
+
+    outcome = asyncio.run(scenario())
+    assert outcome.answered and outcome.hangup_cause == base.NORMAL_CLEARING
+    assert 1.5 < outcome.duration_seconds < 4
+    assert callee.proc.wait(10) == 0, callee.errors()  # it got our BYE
