@@ -13,6 +13,7 @@ import logging
 import math
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -201,18 +202,21 @@ class WorkerPool:
         self.spare_slots = spare_slots
         self.workers: list[WorkerProcess] = []
         self.starting = 0
-        self.waiting = 0
         self.start_failures = 0
         self.closed = False
-        self._changed: asyncio.Condition | None = None
+        # Calls waiting for a slot, first come first served. One waiter is woken per freed
+        # slot: with thousands of calls queued, waking them all on every release would
+        # cost O(n) per call.
+        self._waiters: deque[asyncio.Future] = deque()
         self._reaper: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
 
-    @property
-    def changed(self) -> asyncio.Condition:
-        if self._changed is None:
-            self._changed = asyncio.Condition()
-        return self._changed
+    def _wake(self, count: int) -> None:
+        while count > 0 and self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                count -= 1
 
     async def start(self) -> None:
         await asyncio.gather(*(self._spawn() for _ in range(self.min_workers)))
@@ -224,10 +228,17 @@ class WorkerPool:
         used = {w.index for w in self.workers}
         return next(i for i in range(len(used) + self.starting + 1) if i not in used)
 
-    async def _spawn(self) -> None:
+    def _spawn(self) -> asyncio.Task:
+        """Start a worker. It joins `workers` at once, so the cap holds within a tick."""
         self.starting += 1
         worker = WorkerProcess(self, self._free_index())
         self.workers.append(worker)
+        task = asyncio.create_task(self._start(worker))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _start(self, worker: WorkerProcess) -> None:
         try:
             await worker.start()
             self.start_failures = 0
@@ -241,8 +252,9 @@ class WorkerPool:
             await asyncio.sleep(min(5.0, 0.2 * 2**self.start_failures))
         finally:
             self.starting -= 1
-            async with self.changed:
-                self.changed.notify_all()
+            # A new worker has 4 free slots; after a failure every waiter re-checks the
+            # failure count (and may give up, or start another worker).
+            self._wake(self.calls_per_worker if worker.alive else len(self._waiters))
 
     def _grow(self, waiting: int) -> None:
         free = sum(
@@ -259,30 +271,40 @@ class WorkerPool:
             self.max_parallel_starts - self.starting,
         )
         for _ in range(max(0, count)):
-            task = asyncio.create_task(self._spawn())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn()
 
     async def acquire(self) -> WorkerProcess:
         """A worker with a free call slot, starting one when every slot is taken."""
-        self.waiting += 1
-        try:
-            async with self.changed:
-                while True:
-                    if self.closed:
-                        raise PoolUnavailable("the SIP carrier is stopping")
-                    worker = self._pick()
-                    if worker is not None:
-                        worker.reserved += 1
-                        self._grow(self.waiting - 1)  # this call has its slot
-                        return worker
-                    if self.start_failures >= MAX_START_FAILURES and not self.starting:
-                        self.start_failures -= 1  # let a later call try again
-                        raise PoolUnavailable("media workers keep failing to start")
-                    self._grow(self.waiting)
-                    await self.changed.wait()
-        finally:
-            self.waiting -= 1
+        while True:
+            if self.closed:
+                raise PoolUnavailable("the SIP carrier is stopping")
+            worker = self._pick() if not self._waiters else None
+            if worker is not None:
+                worker.reserved += 1
+                self._grow(len(self._waiters))
+                return worker
+            if self.start_failures >= MAX_START_FAILURES and not self.starting:
+                self.start_failures -= 1  # let a later call try again
+                raise PoolUnavailable("media workers keep failing to start")
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            self._grow(len(self._waiters))
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                else:
+                    self._wake(1)  # pass on the slot we were woken for
+                raise
+            # Woken for a freed slot: take it now rather than queue again.
+            if self.closed:
+                raise PoolUnavailable("the SIP carrier is stopping")
+            worker = self._pick()
+            if worker is not None:
+                worker.reserved += 1
+                self._grow(len(self._waiters))
+                return worker
 
     def _pick(self) -> WorkerProcess | None:
         # Fill the busiest worker that has room: fewer, fuller processes cost less CPU.
@@ -297,19 +319,14 @@ class WorkerPool:
         worker.reserved -= 1
         if worker.reserved == 0:
             worker.idle_since = time.monotonic()
-        async with self.changed:
-            self.changed.notify_all()
+        if worker.alive and not worker.stopping:
+            self._wake(1)
 
     def _worker_exited(self, worker: WorkerProcess) -> None:
         if worker in self.workers:
             self.workers.remove(worker)
-        task = asyncio.create_task(self._notify())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _notify(self) -> None:
-        async with self.changed:
-            self.changed.notify_all()
+        if not self.closed:
+            self._grow(len(self._waiters))  # replace it if calls are waiting
 
     async def _reap_idle(self) -> None:
         while not self.closed:
@@ -320,8 +337,10 @@ class WorkerPool:
                 for w in self.workers
                 if w.alive and w.reserved == 0 and now - w.idle_since > self.idle_seconds
             ]
-            for worker in idle[: max(0, len(self.workers) - self.min_workers)]:
-                worker.stopping = True
+            idle = idle[: max(0, len(self.workers) - self.min_workers)]
+            for worker in idle:
+                worker.stopping = True  # before any await: no call may pick it meanwhile
+            for worker in idle:
                 await worker.stop()
 
     def in_use(self) -> int:
@@ -334,8 +353,7 @@ class WorkerPool:
         self.closed = True
         if self._reaper:
             self._reaper.cancel()
-        async with self.changed:
-            self.changed.notify_all()
+        self._wake(len(self._waiters))
         await asyncio.gather(*(w.stop() for w in list(self.workers)), return_exceptions=True)
         for task in list(self._tasks):
             task.cancel()
