@@ -35,6 +35,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "aicall.api.middleware.ApiJsonErrorsMiddleware",
+    "aicall.api.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -134,6 +135,20 @@ AICALL: dict[str, Any] = {
     "TOKEN_TTL_SECONDS": 60 * 24 * 3600,
     "EXPORT_LIMIT_CAP": 1000,
     "AUDIO_CACHE_DIR": DATA_DIR / "audio",
+    # API budgets (docs/api-extensions.md): per account, and failed secret_key guesses per
+    # client address. X-Forwarded-For is only believed behind a proxy you configure.
+    "API_RATE_PER_SECOND": float(os.environ.get("AICALL_API_RATE_PER_SECOND", "100")),
+    "API_RATE_BURST": int(os.environ.get("AICALL_API_RATE_BURST", "1000")),
+    "TOKEN_FAILURES_BURST": int(os.environ.get("AICALL_TOKEN_FAILURES_BURST", "10")),
+    "TOKEN_FAILURES_PER_HOUR": float(os.environ.get("AICALL_TOKEN_FAILURES_PER_HOUR", "30")),
+    "TRUST_X_FORWARDED_FOR": os.environ.get("AICALL_TRUST_X_FORWARDED_FOR") == "1",
+    "IDEMPOTENCY_TTL_SECONDS": 24 * 3600,
+    # Webhook sender (`aicall webhooks`): retries with backoff for a day, then gives up.
+    "WEBHOOK_RETRY_WINDOW_SECONDS": int(os.environ.get("AICALL_WEBHOOK_RETRY_SECONDS", "86400")),
+    "WEBHOOK_FIRST_RETRY_SECONDS": float(os.environ.get("AICALL_WEBHOOK_FIRST_RETRY", "5")),
+    "WEBHOOK_MAX_RETRY_SECONDS": float(os.environ.get("AICALL_WEBHOOK_MAX_RETRY", "3600")),
+    "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("AICALL_WEBHOOK_TIMEOUT", "10")),
+    "WEBHOOK_CONCURRENCY": int(os.environ.get("AICALL_WEBHOOK_CONCURRENCY", "50")),
 }
 
 LOGGING = {
