@@ -113,6 +113,11 @@ def claim_due(limit: int) -> list[Job]:
     ]
 
 
+def close_connection() -> None:
+    """Close this thread's database connection (the sender's DB thread, when it exits)."""
+    connection.close()
+
+
 def record_results(results: list[Result]) -> None:
     """Store how each attempt went: delivered, retry later, or given up after the day."""
     with transaction.atomic():
@@ -240,6 +245,7 @@ class Sender:
             if self.inflight:
                 await asyncio.wait(self.inflight)
             await self._flush()
+        await sync_to_async(close_connection, thread_sensitive=True)()
 
     async def _pause(self, seconds: float) -> None:
         try:
