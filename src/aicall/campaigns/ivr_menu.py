@@ -18,6 +18,7 @@ node is reachable from the root once those hold.
 
 from typing import Any
 
+from aicall.campaigns.errors import CampaignError
 from aicall.lib.phones import to_e164
 
 KEYS = frozenset("0123456789*#")
@@ -25,12 +26,10 @@ ACTIONS = ("message", "repeat", "back", "submenu", "transfer", "hangup")
 MAX_DEPTH = 5
 
 
-class MenuError(ValueError):
+class MenuError(CampaignError):
     def __init__(self, path: str, message: str):
-        super().__init__(f"{path}: {message}")
-        self.field = "ivr_menu"
+        super().__init__("ivr_menu", f"{path}: {message}")
         self.path = path
-        self.message = f"{path}: {message}"
 
 
 def validate_menu(menu: Any) -> dict:

@@ -7,16 +7,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from aicall.campaigns.errors import CampaignError
+from aicall.campaigns.ivr_menu import validate_menu
 from aicall.campaigns.models import Campaign, CampaignStatus, CampaignType
 
-
-class CampaignError(ValueError):
-    """A campaign setting that cannot be accepted; `field` names the offending input."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+__all__ = ["CampaignError"]
 
 
 def parse_calling_hours(text: str) -> tuple[time, time]:
@@ -101,8 +96,6 @@ def clean_settings(raw: dict[str, Any]) -> dict[str, Any]:
         if raw.get(flag) is not None:
             values[flag] = bool(raw[flag])
     if raw.get("ivr_menu") is not None:
-        from aicall.campaigns.ivr_menu import validate_menu
-
         values["ivr_menu"] = validate_menu(raw["ivr_menu"])
     return values
 

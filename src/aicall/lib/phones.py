@@ -27,13 +27,14 @@ def _slow_e164(raw: str) -> str | None:
         number = phonenumbers.parse(raw, "VN")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    # aicall calls Vietnam: a valid foreign number is still not a contact it can dial.
+    if number.country_code != 84 or not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def to_e164(raw: object) -> str | None:
-    """The number in E.164 (`+84901234567`), or None when it is not a valid number."""
+    """The number in E.164 (`+84901234567`), or None when it is not a valid Vietnamese number."""
     if not isinstance(raw, str) or not raw or len(raw) > 40:
         return None
     match = _NATIONAL.match(_SEPARATORS.sub("", raw))
