@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "aicall.calls",
     "aicall.telephony",
     "aicall.webhooks",
+    "aicall.dialer",
     "aicall.web",
 ]
 
@@ -149,6 +150,18 @@ AICALL: dict[str, Any] = {
     "WEBHOOK_MAX_RETRY_SECONDS": float(os.environ.get("AICALL_WEBHOOK_MAX_RETRY", "3600")),
     "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("AICALL_WEBHOOK_TIMEOUT", "10")),
     "WEBHOOK_CONCURRENCY": int(os.environ.get("AICALL_WEBHOOK_CONCURRENCY", "50")),
+    # Pacing when a campaign has no trunk (the sandbox); 0 calls/s means unlimited.
+    "SANDBOX_MAX_CHANNELS": int(os.environ.get("AICALL_SANDBOX_MAX_CHANNELS", "200")),
+    "SANDBOX_CALLS_PER_SECOND": float(os.environ.get("AICALL_SANDBOX_CALLS_PER_SECOND", "50")),
+    # Append one JSON line per placed sandbox call (integration tests of customers and ours).
+    "SANDBOX_JOURNAL": os.environ.get("AICALL_SANDBOX_JOURNAL", ""),
+    # The dialer (see docs/dialer.md).
+    "DIALER_MAX_CALLS": int(os.environ.get("AICALL_DIALER_MAX_CALLS", "20000")),
+    "DIALER_CLAIM_BATCH": int(os.environ.get("AICALL_DIALER_CLAIM_BATCH", "500")),
+    "DIALER_POLL_SECONDS": float(os.environ.get("AICALL_DIALER_POLL_SECONDS", "0.5")),
+    "DIALER_HEARTBEAT_SECONDS": float(os.environ.get("AICALL_DIALER_HEARTBEAT_SECONDS", "5")),
+    "DIALER_DEAD_AFTER_SECONDS": float(os.environ.get("AICALL_DIALER_DEAD_AFTER_SECONDS", "30")),
+    "DIALER_DRAIN_SECONDS": float(os.environ.get("AICALL_DIALER_DRAIN_SECONDS", "50")),
 }
 
 LOGGING = {

@@ -77,6 +77,8 @@ class Call(models.Model):
                 name="call_due",
             ),
             models.Index(fields=["campaign", "status"], name="call_campaign_status"),
+            # The dialer's claim: one campaign's queued calls in due order.
+            models.Index(fields=["campaign", "status", "due_at", "id"], name="call_claim"),
             models.Index(
                 fields=["claimed_by"], condition=Q(status="dialing"), name="call_in_flight"
             ),

@@ -1,0 +1,158 @@
+"""Dialer processes: heartbeats, and settling the calls of one that died mid-call.
+
+A dialer is gone when its heartbeat is older than `dead_after`, when it stopped cleanly, or
+at once when it ran on this host and its pid no longer exists (a `kill -9` followed by a
+restart is then recovered in the first round, not after the timeout). Its `dialing` calls
+are retried by the campaign's policy or finished as INTERRUPTED, each exactly once: the
+rows are locked, and the dead dialer's late writes are refused (see results.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from aicall.calls.models import Call, CallStatus
+from aicall.campaigns.models import Campaign, CampaignType
+from aicall.dialer.models import DialerProcess
+from aicall.dialer.policy import OTP_EXPIRED
+from aicall.dialer.results import settle_interrupted, settle_unplaced
+from aicall.dialer.snapshot import campaign_infos
+
+log = logging.getLogger("aicall.dialer")
+
+RECOVERY_BATCH = 2000
+
+
+def new_dialer_name() -> str:
+    host = socket.gethostname()[:40]
+    return f"{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def register(name: str) -> DialerProcess:
+    now = timezone.now()
+    return DialerProcess.objects.create(
+        name=name,
+        hostname=socket.gethostname(),
+        pid=os.getpid(),
+        started_at=now,
+        heartbeat_at=now,
+    )
+
+
+def heartbeat(name: str) -> bool:
+    """Refresh our heartbeat; False when another dialer has declared us dead."""
+    return (
+        DialerProcess.objects.filter(name=name, stopped_at__isnull=True).update(
+            heartbeat_at=timezone.now()
+        )
+        > 0
+    )
+
+
+def mark_stopped(name: str, reason: str = "stopped") -> None:
+    DialerProcess.objects.filter(name=name, stopped_at__isnull=True).update(
+        stopped_at=timezone.now(), stop_reason=reason
+    )
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def alive_dialers(dead_after_seconds: float) -> set[str]:
+    cutoff = timezone.now() - timedelta(seconds=dead_after_seconds)
+    host = socket.gethostname()
+    alive = set()
+    rows = DialerProcess.objects.filter(stopped_at__isnull=True, heartbeat_at__gte=cutoff)
+    for name, hostname, pid in rows.values_list("name", "hostname", "pid"):
+        if hostname == host and pid != os.getpid() and not _pid_exists(pid):
+            continue
+        alive.add(name)
+    return alive
+
+
+def recover_orphans(me: str, dead_after_seconds: float, now: datetime) -> tuple[int, int]:
+    """Settle calls in flight on dialers that are gone. Returns (finished, retried)."""
+    alive = alive_dialers(dead_after_seconds) | {me}
+    owners = set(
+        Call.objects.filter(status=CallStatus.DIALING)
+        .exclude(claimed_by__in=alive)
+        .values_list("claimed_by", flat=True)
+        .distinct()
+    )
+    if not owners:
+        return 0, 0
+    DialerProcess.objects.filter(name__in=owners, stopped_at__isnull=True).update(
+        stopped_at=timezone.now(), stop_reason="declared dead"
+    )
+    finished = retried = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Call.objects.select_for_update(skip_locked=True)
+                .filter(status=CallStatus.DIALING, claimed_by__in=owners)
+                .values_list("id", "attempt_count", "phone_e164", "claimed_at", "campaign_id")[
+                    :RECOVERY_BATCH
+                ]
+            )
+            if not rows:
+                break
+            campaign_of = {r[0]: r[4] for r in rows}
+            infos = campaign_infos(set(campaign_of.values()))
+            done, again = settle_interrupted([r[:4] for r in rows], infos, campaign_of, now)
+            finished += done
+            retried += again
+        if len(rows) < RECOVERY_BATCH:
+            break
+    log.warning(
+        "recovered calls of dead dialer(s) %s: %d finished as interrupted, %d queued again",
+        ", ".join(sorted(owners)),
+        finished,
+        retried,
+    )
+    return finished, retried
+
+
+def expire_otp_calls(now: datetime) -> int:
+    """Finish queued voice-OTP calls older than their campaign's expiry: never placed."""
+    expired = 0
+    campaign_ids = set(
+        Call.objects.filter(status=CallStatus.QUEUED, priority=0)
+        .values_list("campaign_id", flat=True)
+        .distinct()
+    )
+    if not campaign_ids:
+        return 0
+    expiries = dict(
+        Campaign.objects.filter(
+            id__in=campaign_ids, campaign_type=CampaignType.VOICE_OTP
+        ).values_list("id", "otp_expiry_seconds")
+    )
+    infos = None
+    for campaign_id, expiry in expiries.items():
+        cutoff = now - timedelta(seconds=expiry)
+        with transaction.atomic():
+            ids = list(
+                Call.objects.select_for_update(skip_locked=True)
+                .filter(Q(campaign_id=campaign_id, status=CallStatus.QUEUED, created_at__lt=cutoff))
+                .values_list("id", flat=True)[:5000]
+            )
+            if not ids:
+                continue
+            infos = infos or campaign_infos(set(expiries))
+            expired += settle_unplaced(infos[campaign_id], ids, OTP_EXPIRED, now)
+    return expired

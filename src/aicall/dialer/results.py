@@ -1,0 +1,331 @@
+"""Storing how calls ended: many calls per transaction, webhook events in the same one.
+
+A result is stored only while this dialer still owns the call (status `dialing`, claimed by
+it, same attempt): a dialer declared dead that wakes up late cannot overwrite what the
+recovery already settled, and no event is sent twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from django.db import connection, transaction
+
+from aicall.calls.models import Call, CallState, CallStatus
+from aicall.dialer.policy import (
+    INTERRUPTED,
+    format_key_press,
+    should_retry,
+    whole_seconds,
+)
+from aicall.dialer.snapshot import CampaignInfo
+from aicall.telephony.base import CallOutcome
+from aicall.webhooks.outbox import CALL_FINISHED, CALL_STARTED, enqueue_call_events
+
+_CHUNK = 900  # ids per IN (...) list: well inside SQLite's variable limit
+
+
+@dataclass
+class ClaimedCall:
+    """A call this dialer owns for one attempt, and when it may start (epoch seconds)."""
+
+    call_id: int
+    attempt: int
+    campaign: CampaignInfo
+    phone_e164: str
+    otp_code: str
+    danh_xung: str
+    ho_ten: str
+    custom_fields: dict[str, Any]
+    start_at: float
+    claimed_at: datetime
+
+
+@dataclass
+class FinishedCall:
+    claimed: ClaimedCall
+    outcome: CallOutcome
+    placed_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime
+
+
+@dataclass
+class StartedCall:
+    claimed: ClaimedCall
+    placed_at: datetime
+
+
+@dataclass
+class FlushStats:
+    final: int = 0
+    retried: int = 0
+    dropped: int = 0
+
+
+@dataclass
+class _Row:
+    call_id: int
+    attempt: int
+    campaign: CampaignInfo
+    retry: bool
+    phone_e164: str
+    called_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime
+    duration_seconds: int
+    key_presses: list[tuple[str, float]]
+    cause: str
+    sip_code: int | None
+    recording: str
+    answered: bool
+
+    @property
+    def state(self) -> int | None:
+        if self.retry:
+            return None
+        return int(CallState.ANSWERED if self.answered else CallState.NOT_ANSWERED)
+
+
+def _chunks(items: list, size: int = _CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def owned_attempts(dialer: str, call_ids: list[int]) -> dict[int, int]:
+    """call id -> attempt number, for the calls still claimed by `dialer` (rows locked)."""
+    owned: dict[int, int] = {}
+    for chunk in _chunks(call_ids):
+        owned.update(
+            Call.objects.select_for_update()
+            .filter(id__in=chunk, status=CallStatus.DIALING, claimed_by=dialer)
+            .values_list("id", "attempt_count")
+        )
+    return owned
+
+
+def _write(rows: list[_Row], now: datetime) -> None:
+    """UPDATE the calls and their attempts, and queue call.finished for the final ones."""
+    if not rows:
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    call_params = []
+    attempt_params = []
+    for r in rows:
+        key_press = format_key_press(r.key_presses)
+        due_at = now + timedelta(seconds=r.campaign.retry_interval_seconds) if r.retry else None
+        call_params.append(
+            (
+                CallStatus.QUEUED.value if r.retry else CallStatus.DONE.value,
+                r.state,
+                adapt(due_at),
+                r.campaign.effective_caller_id,
+                adapt(r.called_at),
+                adapt(r.answered_at),
+                adapt(r.ended_at),
+                r.duration_seconds,
+                orjson.dumps([[d, round(s, 3)] for d, s in r.key_presses]).decode(),
+                key_press,
+                r.cause,
+                r.sip_code,
+                r.recording,
+                r.call_id,
+            )
+        )
+        attempt_params.append(
+            (
+                adapt(r.called_at),
+                adapt(r.answered_at),
+                adapt(r.ended_at),
+                r.duration_seconds,
+                key_press,
+                r.cause,
+                r.sip_code,
+                r.call_id,
+                r.attempt,
+            )
+        )
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE calls_call SET status = %s, state = %s, due_at = COALESCE(%s, due_at), "
+            "claimed_by = '', claimed_at = NULL, caller_id = %s, called_at = %s, "
+            "answered_at = %s, ended_at = %s, duration_seconds = %s, key_presses = %s, "
+            "key_press = %s, hangup_cause = %s, sip_code = %s, recording = %s WHERE id = %s",
+            call_params,
+        )
+        cursor.executemany(
+            "UPDATE calls_callattempt SET called_at = %s, answered_at = %s, ended_at = %s, "
+            "duration_seconds = %s, key_press = %s, hangup_cause = %s, sip_code = %s "
+            "WHERE call_id = %s AND attempt = %s",
+            attempt_params,
+        )
+    finals: dict[int, list[Call]] = defaultdict(list)
+    campaigns: dict[int, CampaignInfo] = {}
+    for r, params in zip(rows, call_params, strict=True):
+        if r.retry or not r.campaign.webhook_url:
+            continue
+        campaigns[r.campaign.id] = r.campaign
+        finals[r.campaign.id].append(
+            Call(
+                id=r.call_id,
+                campaign_id=r.campaign.id,
+                phone_e164=r.phone_e164,
+                caller_id=r.campaign.effective_caller_id,
+                called_at=r.called_at,
+                duration_seconds=r.duration_seconds,
+                key_press=str(params[9]),
+                hangup_cause=r.cause,
+                state=r.state,
+                attempt_count=r.attempt,
+            )
+        )
+    for campaign_id, calls in finals.items():
+        enqueue_call_events(campaigns[campaign_id].as_campaign(), calls, CALL_FINISHED)
+
+
+def _row_for(item: FinishedCall) -> _Row:
+    claimed, outcome = item.claimed, item.outcome
+    campaign = claimed.campaign
+    retry = should_retry(
+        is_otp=campaign.is_otp,
+        cause=outcome.hangup_cause,
+        attempt=claimed.attempt,
+        max_attempts=campaign.max_attempts,
+    )
+    return _Row(
+        call_id=claimed.call_id,
+        attempt=claimed.attempt,
+        campaign=campaign,
+        retry=retry,
+        phone_e164=claimed.phone_e164,
+        called_at=item.placed_at,
+        answered_at=item.answered_at if outcome.answered else None,
+        ended_at=item.ended_at,
+        duration_seconds=whole_seconds(outcome.duration_seconds) if outcome.answered else 0,
+        key_presses=list(outcome.key_presses),
+        cause=outcome.hangup_cause,
+        sip_code=outcome.sip_code,
+        recording=outcome.recording_path,
+        answered=outcome.answered,
+    )
+
+
+def store_results(
+    dialer: str, finished: list[FinishedCall], started: list[StartedCall], now: datetime
+) -> FlushStats:
+    """Store finished calls (final, or queued again for a retry) and call.started events."""
+    stats = FlushStats()
+    with transaction.atomic():
+        ids = [f.claimed.call_id for f in finished] + [s.claimed.call_id for s in started]
+        owned = owned_attempts(dialer, ids)
+        rows = []
+        for item in finished:
+            if owned.get(item.claimed.call_id) != item.claimed.attempt:
+                stats.dropped += 1
+                continue
+            row = _row_for(item)
+            rows.append(row)
+            if row.retry:
+                stats.retried += 1
+            else:
+                stats.final += 1
+        _enqueue_started([s for s in started if owned.get(s.claimed.call_id) == s.claimed.attempt])
+        _write(rows, now)
+    return stats
+
+
+def _enqueue_started(started: list[StartedCall]) -> None:
+    by_campaign: dict[int, list[StartedCall]] = defaultdict(list)
+    for s in started:
+        campaign = s.claimed.campaign
+        if campaign.webhook_url and campaign.webhook_call_started:
+            by_campaign[campaign.id].append(s)
+    for items in by_campaign.values():
+        campaign = items[0].claimed.campaign
+        calls = [
+            Call(
+                id=s.claimed.call_id,
+                campaign_id=campaign.id,
+                phone_e164=s.claimed.phone_e164,
+                caller_id=campaign.effective_caller_id,
+                called_at=s.placed_at,
+                attempt_count=s.claimed.attempt,
+            )
+            for s in items
+        ]
+        enqueue_call_events(campaign.as_campaign(), calls, CALL_STARTED)
+
+
+def settle_unplaced(campaign: CampaignInfo, call_ids: list[int], note: str, now: datetime) -> int:
+    """Finish queued calls that must not be placed (do-not-call, expired OTP): state 50.
+
+    `called_at` is when the dialer decided, so that the export (which lists finished calls
+    by called_at) shows them with their note. Call inside a transaction holding the rows.
+    """
+    if not call_ids:
+        return 0
+    count = 0
+    for chunk in _chunks(call_ids):
+        count += Call.objects.filter(id__in=chunk, status=CallStatus.QUEUED).update(
+            status=CallStatus.DONE,
+            state=CallState.NOT_ANSWERED,
+            hangup_cause=note,
+            called_at=now,
+            ended_at=now,
+            caller_id=campaign.effective_caller_id,
+            duration_seconds=0,
+            key_press="",
+            key_presses=[],
+            claimed_by="",
+            claimed_at=None,
+        )
+    if campaign.webhook_url:
+        calls = list(Call.objects.filter(id__in=call_ids, hangup_cause=note, called_at=now))
+        enqueue_call_events(campaign.as_campaign(), calls, CALL_FINISHED)
+    return count
+
+
+def settle_interrupted(
+    rows: list[tuple[int, int, str, datetime | None]],
+    campaigns: dict[int, CampaignInfo],
+    campaign_of: dict[int, int],
+    now: datetime,
+) -> tuple[int, int]:
+    """Calls a dead dialer had in flight: retried by policy, else finished as INTERRUPTED.
+
+    `rows` are (call id, attempt, phone, claimed_at), locked by the caller's transaction.
+    Returns (finished, retried).
+    """
+    out = []
+    for call_id, attempt, phone, claimed_at in rows:
+        campaign = campaigns[campaign_of[call_id]]
+        out.append(
+            _Row(
+                call_id=call_id,
+                attempt=attempt,
+                campaign=campaign,
+                retry=should_retry(
+                    is_otp=campaign.is_otp,
+                    cause=INTERRUPTED,
+                    attempt=attempt,
+                    max_attempts=campaign.max_attempts,
+                ),
+                phone_e164=phone,
+                called_at=claimed_at or now,
+                answered_at=None,
+                ended_at=now,
+                duration_seconds=0,
+                key_presses=[],
+                cause=INTERRUPTED,
+                sip_code=None,
+                recording="",
+                answered=False,
+            )
+        )
+    _write(out, now)
+    retried = sum(1 for r in out if r.retry)
+    return len(out) - retried, retried

@@ -1,0 +1,54 @@
+"""`aicall dialer`: claim and place the calls of running campaigns until SIGTERM."""
+
+import asyncio
+import logging
+import signal
+
+from django.core.management.base import BaseCommand
+
+from aicall.dialer.engine import Dialer, DialerOptions
+from aicall.telephony.registry import get_carrier
+
+log = logging.getLogger("aicall.dialer")
+
+
+class Command(BaseCommand):
+    help = (
+        "Run a dialer: places the calls of running campaigns through the configured telephony "
+        "(AICALL_TELEPHONY). Several may run against one PostgreSQL database."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--metrics-port", type=int, help="serve Prometheus metrics on this port"
+        )
+        parser.add_argument(
+            "--metrics-addr", default="127.0.0.1", help="address for --metrics-port"
+        )
+        parser.add_argument("--max-calls", type=int, help="calls this process holds at most")
+        parser.add_argument("--claim-batch", type=int, help="calls claimed per round at most")
+        parser.add_argument(
+            "--drain-seconds", type=float, help="on SIGTERM, how long running calls may last"
+        )
+
+    def handle(self, *args, **options):
+        if options["metrics_port"] is not None:
+            from prometheus_client import start_http_server
+
+            start_http_server(options["metrics_port"], addr=options["metrics_addr"])
+        dialer = Dialer(
+            get_carrier(),
+            options=DialerOptions.from_settings(
+                max_calls=options["max_calls"],
+                claim_batch=options["claim_batch"],
+                drain_seconds=options["drain_seconds"],
+            ),
+        )
+        asyncio.run(_run(dialer))
+
+
+async def _run(dialer: Dialer) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, dialer.request_stop)
+    await dialer.run()
