@@ -38,7 +38,7 @@ MIDDLEWARE = [
     "aicall.api.middleware.ApiJsonErrorsMiddleware",
     "aicall.api.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "aicall.web.middleware.SwitchOnlyLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -1,0 +1,57 @@
+/* Small progressive enhancements: copy buttons, upload progress, the IVR menu editor. */
+(function () {
+  "use strict";
+
+  function copyText(text, button) {
+    function done() {
+      var old = button.textContent;
+      button.textContent = button.dataset.copied || "✓";
+      setTimeout(function () { button.textContent = old; }, 1500);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { fallback(text); done(); });
+    } else { fallback(text); done(); }
+  }
+  function fallback(text) {
+    var area = document.createElement("textarea");
+    area.value = text; document.body.appendChild(area); area.select();
+    try { document.execCommand("copy"); } catch (e) { /* nothing more to try */ }
+    document.body.removeChild(area);
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.dataset.copy);
+    if (source) copyText(source.textContent.trim(), button);
+  });
+
+  // Upload with a progress bar: the file goes up by XHR so the bar can follow it.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-upload-progress]") || !window.FormData) return;
+    var bar = document.querySelector(form.dataset.uploadProgress);
+    if (!bar) return;
+    event.preventDefault();
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action || window.location.href);
+    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+    bar.hidden = false;
+    var fill = bar.querySelector("span"), label = bar.parentNode.querySelector("[data-progress-label]");
+    xhr.upload.onprogress = function (e) {
+      if (!e.lengthComputable) return;
+      var pct = Math.round((e.loaded / e.total) * 100);
+      fill.style.width = pct + "%";
+      if (label) label.textContent = pct + "%";
+    };
+    xhr.onload = function () {
+      if (xhr.responseURL && xhr.responseURL !== window.location.href && xhr.status < 400 &&
+          xhr.getResponseHeader("X-Form-Errors") !== "1") {
+        window.location.href = xhr.responseURL;
+      } else {
+        document.open(); document.write(xhr.responseText); document.close();
+      }
+    };
+    xhr.onerror = function () { form.submit(); };
+    xhr.send(new FormData(form));
+  });
+})();

@@ -1,0 +1,71 @@
+"""The calls table (per campaign and across campaigns) and its downloads."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
+
+from aicall.campaigns.queries import campaigns_of
+from aicall.web import downloads, stats
+from aicall.web.access import owner_id
+from aicall.web.callfilters import CallFilterForm
+from aicall.web.views.campaigns import owned_campaign
+
+CALLS_PER_PAGE = 50
+
+
+def _filtered(request: HttpRequest, campaign_id: int | None):
+    calls = stats.calls_of(owner_id(request), campaign_id)
+    form = CallFilterForm(
+        request.GET,
+        campaigns=campaigns_of(owner_id(request)) if campaign_id is None else None,
+        causes=stats.distinct_causes(calls),
+    )
+    return form, form.filter(calls).select_related("campaign").order_by("-id")
+
+
+def _page(request: HttpRequest, campaign=None) -> HttpResponseBase:
+    form, calls = _filtered(request, campaign.pk if campaign else None)
+    page = Paginator(calls, CALLS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/calls.html",
+        {
+            "nav": "calls" if campaign is None else "campaigns",
+            "form": form,
+            "page": page,
+            "campaign": campaign,
+        },
+    )
+
+
+def _download(request: HttpRequest, fmt: str, campaign=None) -> HttpResponseBase:
+    _form, calls = _filtered(request, campaign.pk if campaign else None)
+    calls = calls.order_by("id")
+    name = f"calls-campaign-{campaign.pk}" if campaign else "calls"
+    if fmt == "csv":
+        return downloads.csv_response(request, calls, name)
+    if fmt == "xlsx":
+        return downloads.xlsx_response(request, calls, name)
+    raise Http404
+
+
+@login_required
+def all_calls(request: HttpRequest) -> HttpResponseBase:
+    return _page(request)
+
+
+@login_required
+def campaign_calls(request: HttpRequest, campaign_id: int) -> HttpResponseBase:
+    return _page(request, owned_campaign(request, campaign_id))
+
+
+@login_required
+def all_calls_download(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    return _download(request, fmt)
+
+
+@login_required
+def campaign_calls_download(request: HttpRequest, campaign_id: int, fmt: str) -> HttpResponseBase:
+    return _download(request, fmt, owned_campaign(request, campaign_id))

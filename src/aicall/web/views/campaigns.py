@@ -1,0 +1,194 @@
+"""Campaign list (live counts), create/edit with previews, start and stop."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from aicall.calls.queries import campaign_progress
+from aicall.campaigns.ivr_menu import MenuError, validate_menu
+from aicall.campaigns.models import Campaign
+from aicall.campaigns.queries import campaign_for_owner, campaigns_of
+from aicall.campaigns.services import (
+    CampaignError,
+    do_create_campaign,
+    do_start_campaign,
+    do_stop_campaign,
+    do_update_campaign,
+)
+from aicall.web.access import owner_id
+from aicall.web.forms import CampaignForm
+from aicall.web.labels import menu_editor_labels
+from aicall.web.scripts import SAMPLE_CONTACT, render_script
+
+CAMPAIGNS_PER_PAGE = 25
+
+
+def owned_campaign(request: HttpRequest, campaign_id: int) -> Campaign:
+    """The signed-in account's campaign, or 404: another account's looks like no campaign."""
+    campaign = campaign_for_owner(owner_id(request), campaign_id)
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+def _rows(request: HttpRequest):
+    page = Paginator(campaigns_of(owner_id(request)), CAMPAIGNS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = [{"campaign": c, "progress": _with_shares(campaign_progress(c.pk))} for c in page]
+    return page, rows
+
+
+def _with_shares(progress: dict[str, int]) -> dict[str, int | float]:
+    """Counts plus each one's share of the total in percent, for the progress bar."""
+    total = progress["total"] or 1
+    shares = {f"{key}_pct": round(100 * progress[key] / total, 1) for key in progress}
+    done = progress["answered"] + progress["failed"]
+    return {**progress, **shares, "done": done}
+
+
+@login_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    page, rows = _rows(request)
+    return render(request, "web/campaigns.html", {"nav": "campaigns", "page": page, "rows": rows})
+
+
+@login_required
+def campaign_rows(request: HttpRequest) -> HttpResponse:
+    """The table body alone, polled by htmx so counts move while campaigns run."""
+    page, rows = _rows(request)
+    return render(request, "web/_campaign_rows.html", {"page": page, "rows": rows})
+
+
+def _save(request: HttpRequest, form: CampaignForm, campaign: Campaign | None):
+    """Hand the form to the campaign service; its objections land next to their field."""
+    if not form.is_valid():
+        return None
+    try:
+        if campaign is None:
+            return do_create_campaign(owner_id(request), form.service_values())
+        return do_update_campaign(campaign, form.service_values())
+    except (CampaignError, MenuError) as exc:
+        field = exc.field if exc.field in form.fields else None
+        if exc.field == "calling_hours":
+            field = "calling_hours_end"
+        form.add_error(field, exc.message)
+        return None
+
+
+def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | None):
+    return render(
+        request,
+        "web/campaign_form.html",
+        {
+            "nav": "campaigns",
+            "form": form,
+            "campaign": campaign,
+            "sample": SAMPLE_CONTACT,
+            "menu_labels": menu_editor_labels(),
+        },
+    )
+
+
+@login_required
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = CampaignForm(request.POST)
+        campaign = _save(request, form, None)
+        if campaign is not None:
+            messages.success(request, _("Campaign created. Now add contacts."))
+            return redirect("web:campaign", campaign_id=campaign.pk)
+    else:
+        form = CampaignForm()
+    return _form_page(request, form, None)
+
+
+@login_required
+def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = owned_campaign(request, campaign_id)
+    if request.method == "POST":
+        form = CampaignForm(request.POST)
+        if _save(request, form, campaign) is not None:
+            messages.success(request, _("Campaign saved."))
+            return redirect("web:campaign", campaign_id=campaign.pk)
+    else:
+        form = CampaignForm(initial=CampaignForm.initial_for(campaign))
+    return _form_page(request, form, campaign)
+
+
+@login_required
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = owned_campaign(request, campaign_id)
+    return render(
+        request,
+        "web/campaign_detail.html",
+        {
+            "nav": "campaigns",
+            "campaign": campaign,
+            "progress": _with_shares(campaign_progress(campaign.pk)),
+        },
+    )
+
+
+@login_required
+def campaign_progress_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = owned_campaign(request, campaign_id)
+    return render(
+        request,
+        "web/_campaign_progress.html",
+        {"campaign": campaign, "progress": _with_shares(campaign_progress(campaign.pk))},
+    )
+
+
+@login_required
+@require_POST
+def campaign_start(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = owned_campaign(request, campaign_id)
+    do_start_campaign(campaign)
+    messages.success(request, _("Campaign started: queued contacts are being called."))
+    return redirect("web:campaign", campaign_id=campaign.pk)
+
+
+@login_required
+@require_POST
+def campaign_stop(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = owned_campaign(request, campaign_id)
+    do_stop_campaign(campaign)
+    messages.success(request, _("Campaign stopped: calls in progress finish, no new ones start."))
+    return redirect("web:campaign", campaign_id=campaign.pk)
+
+
+@login_required
+@require_POST
+def script_preview(request: HttpRequest) -> HttpResponse:
+    contact = {
+        key: request.POST.get(f"sample_{key}", value) for key, value in SAMPLE_CONTACT.items()
+    }
+    text, missing = render_script(request.POST.get("script", ""), contact)
+    return render(request, "web/_script_preview.html", {"text": text, "missing": missing})
+
+
+@login_required
+@require_POST
+def menu_preview(request: HttpRequest) -> HttpResponse:
+    """The key-press menu drawn as a tree, or the first problem the validator finds."""
+    text = request.POST.get("ivr_menu", "").strip()
+    menu, error = None, None
+    if text:
+        try:
+            menu = validate_menu(json.loads(text))
+        except json.JSONDecodeError as exc:
+            error = _("Not valid JSON (line %(line)s, column %(col)s): %(msg)s") % {
+                "line": exc.lineno,
+                "col": exc.colno,
+                "msg": exc.msg,
+            }
+        except MenuError as exc:
+            error = exc.message
+    return render(request, "web/_menu_tree.html", {"menu": menu, "error": error})

@@ -1,0 +1,110 @@
+"""Contacts upload: file, column mapping, import, and the downloadable summary."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from aicall.web import uploads
+from aicall.web.access import owner_id
+from aicall.web.forms import MappingForm, UploadForm
+from aicall.web.views.campaigns import owned_campaign
+
+UPLOAD_ERRORS = {
+    "csv_or_xlsx": gettext_lazy("Upload a .csv or .xlsx file."),
+    "bad_xlsx": gettext_lazy("This file could not be read as an Excel .xlsx workbook."),
+    "empty": gettext_lazy("The file has no header row."),
+}
+
+
+def _stopped_otp_error(campaign) -> str | None:
+    # The API's rule (code 03): an OTP read out after the campaign stopped is worthless.
+    if campaign.is_voice_otp and not campaign.is_running:
+        return _("This voice OTP campaign is stopped: start it before importing contacts.")
+    return None
+
+
+@login_required
+def upload(request: HttpRequest, campaign_id: int) -> HttpResponseBase:
+    campaign = owned_campaign(request, campaign_id)
+    blocked = _stopped_otp_error(campaign)
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                item = uploads.store(owner_id(request), campaign.pk, form.cleaned_data["file"])
+            except uploads.UploadError as exc:
+                form.add_error("file", str(UPLOAD_ERRORS.get(str(exc), exc)))
+            else:
+                return redirect("web:contacts_mapping", campaign_id=campaign.pk, token=item.token)
+    else:
+        form = UploadForm()
+    return render(
+        request,
+        "web/contacts_upload.html",
+        {"nav": "campaigns", "campaign": campaign, "form": form, "blocked": blocked},
+    )
+
+
+def _owned_upload(request: HttpRequest, campaign_id: int, token: str):
+    campaign = owned_campaign(request, campaign_id)
+    item = uploads.load(owner_id(request), token, campaign.pk)
+    if item is None:
+        raise Http404
+    return campaign, item
+
+
+@login_required
+def mapping(request: HttpRequest, campaign_id: int, token: str) -> HttpResponseBase:
+    campaign, item = _owned_upload(request, campaign_id, token)
+    header = item.meta["header"]
+    blocked = _stopped_otp_error(campaign)
+    if request.method == "POST":
+        form = MappingForm(request.POST, header=header, initial_mapping=[])
+        if form.is_valid() and not blocked:
+            uploads.import_file(item, campaign, form.mapping())
+            return redirect("web:contacts_report", campaign_id=campaign.pk, token=item.token)
+    else:
+        form = MappingForm(header=header, initial_mapping=uploads.guess_mapping(header))
+    columns = [form[f"col_{i}"] for i in range(len(header))]
+    return render(
+        request,
+        "web/contacts_mapping.html",
+        {
+            "nav": "campaigns",
+            "campaign": campaign,
+            "item": item,
+            "form": form,
+            "columns": columns,
+            "preview": uploads.preview(item),
+            "blocked": blocked,
+        },
+    )
+
+
+@login_required
+def report(request: HttpRequest, campaign_id: int, token: str) -> HttpResponseBase:
+    campaign, item = _owned_upload(request, campaign_id, token)
+    summary = item.meta.get("summary")
+    if summary is None:
+        return redirect("web:contacts_mapping", campaign_id=campaign.pk, token=item.token)
+    return render(
+        request,
+        "web/contacts_report.html",
+        {"nav": "campaigns", "campaign": campaign, "item": item, "summary": summary},
+    )
+
+
+@login_required
+def report_download(request: HttpRequest, campaign_id: int, token: str) -> HttpResponseBase:
+    _campaign, item = _owned_upload(request, campaign_id, token)
+    if not item.report_path.exists():
+        raise Http404
+    return FileResponse(
+        item.report_path.open("rb"),
+        as_attachment=True,
+        filename=f"import-report-{campaign_id}.csv",
+        content_type="text/csv; charset=utf-8",
+    )

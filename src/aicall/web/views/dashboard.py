@@ -1,0 +1,47 @@
+"""Dashboards: one for the account, one inside each campaign's page (polled by htmx)."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from aicall.web import charts, stats
+from aicall.web.access import owner_id
+from aicall.web.labels import CALL_STATE
+from aicall.web.views.campaigns import owned_campaign
+
+
+def _figures(owner_id: int, campaign_id: int | None) -> dict:
+    calls = stats.calls_of(owner_id, campaign_id)
+    buckets, label_format = stats.over_time(calls)
+    counts = stats.progress(calls)
+    keys = [(key or "—", n) for key, n in stats.first_keys(calls)]
+    return {
+        "counts": counts,
+        "timeline": charts.bar_chart(buckets, label_format),
+        "has_timeline": bool(buckets),
+        "donut": charts.donut(counts["answer_rate"]),
+        "causes": charts.share_bars(stats.hangup_causes(calls)),
+        "keys": charts.share_bars(keys),
+        "answered_label": CALL_STATE[40],
+        "failed_label": CALL_STATE[50],
+    }
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/dashboard.html", {"nav": "dashboard"})
+
+
+@login_required
+def account_charts(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/_charts.html", _figures(owner_id(request), None))
+
+
+@login_required
+def campaign_charts(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = owned_campaign(request, campaign_id)
+    return render(
+        request,
+        "web/_charts.html",
+        {**_figures(owner_id(request), campaign.pk), "campaign": campaign},
+    )

@@ -1,0 +1,118 @@
+"""The account's do-not-call list: add, remove, upload."""
+
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from aicall.calls.models import DoNotCall
+from aicall.calls.services import do_add_do_not_call, do_remove_do_not_call
+from aicall.lib.phones import to_e164
+from aicall.web import uploads
+from aicall.web.access import owner_id
+from aicall.web.forms import DoNotCallForm, DoNotCallUploadForm
+
+
+def _page(request: HttpRequest, form=None, upload_form=None, status: int = 200) -> HttpResponse:
+    entries = DoNotCall.objects.filter(owner_id=owner_id(request)).order_by("-created_at", "-id")
+    query = request.GET.get("q", "").strip()
+    if query:
+        entries = entries.filter(phone_e164=to_e164(query) or query)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/dnc.html",
+        {
+            "nav": "dnc",
+            "page": page,
+            "query": query,
+            "form": form or DoNotCallForm(),
+            "upload_form": upload_form or DoNotCallUploadForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def dnc(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = DoNotCallForm(request.POST)
+        if form.is_valid():
+            entry = do_add_do_not_call(
+                owner_id(request), form.cleaned_data["phone_number"], form.cleaned_data["note"]
+            )
+            if entry is not None:
+                messages.success(
+                    request, _("%(phone)s will not be called.") % {"phone": entry.phone_e164}
+                )
+                return redirect("web:dnc")
+            form.add_error("phone_number", _("Not a valid Vietnamese phone number."))
+        return _page(request, form=form)
+    return _page(request)
+
+
+@login_required
+@require_POST
+def dnc_remove(request: HttpRequest) -> HttpResponse:
+    if do_remove_do_not_call(owner_id(request), request.POST.get("phone_number", "")):
+        messages.success(request, _("Number removed from the do-not-call list."))
+    return redirect("web:dnc")
+
+
+@login_required
+@require_POST
+def dnc_upload(request: HttpRequest) -> HttpResponse:
+    form = DoNotCallUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, upload_form=form)
+    upload = form.cleaned_data["file"]
+    ext = (upload.name or "").rsplit(".", 1)[-1].lower()
+    if ext not in ("csv", "txt", "xlsx"):
+        form.add_error("file", _("Upload a .csv or .xlsx file."))
+        return _page(request, upload_form=form)
+    with tempfile.TemporaryDirectory(dir=settings.DATA_DIR) as folder:
+        path = Path(folder) / f"dnc.{ext}"
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        added, invalid = _add_from(owner_id(request), path, "xlsx" if ext == "xlsx" else "csv")
+    if added is None:
+        form.add_error("file", _("This file could not be read as an Excel .xlsx workbook."))
+        return _page(request, upload_form=form)
+    messages.success(
+        request,
+        _("%(added)s numbers added to the do-not-call list, %(invalid)s rows skipped.")
+        % {"added": added, "invalid": invalid},
+    )
+    return redirect("web:dnc")
+
+
+def _add_from(owner_id: int, path: Path, ext: str) -> tuple[int | None, int]:
+    added = invalid = 0
+    try:
+        rows = list(uploads.iter_rows(path, ext))
+    except uploads.UploadError:
+        return None, 0
+    if not rows:
+        return 0, 0
+    column = uploads.phone_column(rows[0])
+    # A first row that is a number, not a column name, is data too.
+    start = 0 if to_e164(rows[0][column] if column < len(rows[0]) else "") else 1
+    with transaction.atomic():
+        for row in rows[start:]:
+            value = row[column].strip() if column < len(row) else ""
+            if not value:
+                continue
+            if do_add_do_not_call(owner_id, value, "upload") is None:
+                invalid += 1
+            else:
+                added += 1
+    return added, invalid
