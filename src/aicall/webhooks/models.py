@@ -1,3 +1,5 @@
+import json
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -45,3 +47,7 @@ class WebhookDelivery(models.Model):
     def message_id(self) -> str:
         """`webhook-id`: the same on every attempt and resend, for receivers to deduplicate."""
         return f"msg_{self.pk}"
+
+    @property
+    def payload_json(self) -> str:
+        return json.dumps(self.payload, ensure_ascii=False, indent=2)
