@@ -55,6 +55,10 @@ class ChildSupervisor(threading.Thread):
                 self.process.kill()
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 class Command(BaseCommand):
     help = (
         "Run the website, the API, the dialer and the webhook sender together "
@@ -79,6 +83,10 @@ class Command(BaseCommand):
         for child in children:
             child.start()
         log.info("aicall on http://%s:%s (API docs at /api/docs)", host, port)
+        # uvicorn re-raises the SIGTERM it handled once it has shut down; with the default
+        # handler that would kill this process before `finally` stops the children, leaving
+        # them orphaned. Turn it into SystemExit instead.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
             uvicorn.run(
                 "aicall.asgi:application",
