@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Count, F
 
 from aicall.calls.models import Call, CallAttempt, CallStatus, DoNotCall
+from aicall.campaigns.models import CampaignStatus
 from aicall.dialer.models import PacingBucket
 from aicall.dialer.policy import DO_NOT_CALL, in_calling_hours
 from aicall.dialer.results import ClaimedCall, settle_unplaced
@@ -187,13 +188,20 @@ def claim_due_calls(
 def _claim_campaign(
     dialer: str, campaign: CampaignInfo, wanted: int, now: datetime
 ) -> tuple[list[ClaimedCall], int]:
-    due = Call.objects.filter(campaign_id=campaign.id, status=CallStatus.QUEUED, due_at__lte=now)
+    # The campaign's status is checked again here, not only in the cached snapshot: a stop
+    # committed since the round began takes effect in this very claim.
+    due = Call.objects.filter(
+        campaign_id=campaign.id,
+        campaign__status=CampaignStatus.RUNNING,
+        status=CallStatus.QUEUED,
+        due_at__lte=now,
+    )
     if campaign.is_otp:
         # Expired codes are left for the sweep, which settles them as OTP EXPIRED.
         due = due.filter(created_at__gte=now - timedelta(seconds=campaign.otp_expiry_seconds))
     picked = list(
         due.order_by("due_at", "id")
-        .select_for_update(skip_locked=True)
+        .select_for_update(skip_locked=True, of=("self",))
         .values_list("id", "phone_e164")[:wanted]
     )
     if not picked:

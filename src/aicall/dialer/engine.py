@@ -230,7 +230,7 @@ class Dialer:
             key_of=self.cache.pacing_keys(),
             limit=limit,
             now=self.clock.now(),
-            horizon_seconds=self.options.poll_seconds + 0.25,
+            horizon_seconds=self.options.poll_seconds + 0.05,
             rotate=self._rotate,
         )
         m.CLAIM_LATENCY.observe(time.perf_counter() - started)
@@ -367,6 +367,7 @@ class Dialer:
         if expired:
             m.CALLS_NOT_PLACED.labels(OTP_EXPIRED).inc(expired)
         await self.db(_update_progress_gauges, list(self.cache.campaigns))
+        await self.db(liveness.forget_old_dialers)
 
 
 def _update_progress_gauges(campaign_ids: list[int]) -> None:

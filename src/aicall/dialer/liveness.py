@@ -63,6 +63,13 @@ def mark_stopped(name: str, reason: str = "stopped") -> None:
     )
 
 
+def forget_old_dialers(days: int = 7) -> int:
+    """Delete the rows of dialers stopped more than `days` ago (one row per process start)."""
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = DialerProcess.objects.filter(stopped_at__lt=cutoff).delete()
+    return deleted
+
+
 def _pid_exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -108,6 +108,44 @@ def owned_attempts(dialer: str, call_ids: list[int]) -> dict[int, int]:
     return owned
 
 
+_CALLS = (
+    "UPDATE calls_call SET status = %s, state = %s, due_at = COALESCE(%s, due_at), "
+    "claimed_by = '', claimed_at = NULL, caller_id = %s, called_at = %s, "
+    "answered_at = %s, ended_at = %s, duration_seconds = %s, key_presses = %s, "
+    "key_press = %s, hangup_cause = %s, sip_code = %s, recording = %s WHERE id = %s"
+)
+_ATTEMPTS = (
+    "UPDATE calls_callattempt SET called_at = %s, answered_at = %s, ended_at = %s, "
+    "duration_seconds = %s, key_press = %s, hangup_cause = %s, sip_code = %s "
+    "WHERE call_id = %s AND attempt = %s"
+)
+_PG_CALLS = (
+    "UPDATE calls_call AS c SET status = v.status, state = v.state, "
+    "due_at = COALESCE(v.due_at, c.due_at), claimed_by = '', claimed_at = NULL, "
+    "caller_id = v.caller_id, called_at = v.called_at, answered_at = v.answered_at, "
+    "ended_at = v.ended_at, duration_seconds = v.duration, key_presses = v.key_presses, "
+    "key_press = v.key_press, hangup_cause = v.cause, sip_code = v.sip_code, "
+    "recording = v.recording FROM (VALUES {rows}) AS v(status, state, due_at, caller_id, "
+    "called_at, answered_at, ended_at, duration, key_presses, key_press, cause, sip_code, "
+    "recording, id) WHERE c.id = v.id"
+)
+_PG_CALL_ROW = (
+    "(%s, %s::smallint, %s::timestamptz, %s, %s::timestamptz, %s::timestamptz, "
+    "%s::timestamptz, %s::integer, %s::jsonb, %s, %s, %s::smallint, %s, %s::bigint)"
+)
+_PG_ATTEMPTS = (
+    "UPDATE calls_callattempt AS a SET called_at = v.called_at, answered_at = v.answered_at, "
+    "ended_at = v.ended_at, duration_seconds = v.duration, key_press = v.key_press, "
+    "hangup_cause = v.cause, sip_code = v.sip_code FROM (VALUES {rows}) AS v(called_at, "
+    "answered_at, ended_at, duration, key_press, cause, sip_code, call_id, attempt) "
+    "WHERE a.call_id = v.call_id AND a.attempt = v.attempt"
+)
+_PG_ATTEMPT_ROW = (
+    "(%s::timestamptz, %s::timestamptz, %s::timestamptz, %s::integer, %s, %s, "
+    "%s::smallint, %s::bigint, %s::smallint)"
+)
+
+
 def _write(rows: list[_Row], now: datetime) -> None:
     """UPDATE the calls and their attempts, and queue call.finished for the final ones."""
     if not rows:
@@ -150,19 +188,22 @@ def _write(rows: list[_Row], now: datetime) -> None:
             )
         )
     with connection.cursor() as cursor:
-        cursor.executemany(
-            "UPDATE calls_call SET status = %s, state = %s, due_at = COALESCE(%s, due_at), "
-            "claimed_by = '', claimed_at = NULL, caller_id = %s, called_at = %s, "
-            "answered_at = %s, ended_at = %s, duration_seconds = %s, key_presses = %s, "
-            "key_press = %s, hangup_cause = %s, sip_code = %s, recording = %s WHERE id = %s",
-            call_params,
-        )
-        cursor.executemany(
-            "UPDATE calls_callattempt SET called_at = %s, answered_at = %s, ended_at = %s, "
-            "duration_seconds = %s, key_press = %s, hangup_cause = %s, sip_code = %s "
-            "WHERE call_id = %s AND attempt = %s",
-            attempt_params,
-        )
+        if connection.vendor == "postgresql":
+            # One statement per chunk instead of one per row: a batch of a thousand results
+            # is stored in a few round trips.
+            for chunk in _chunks(call_params, 1000):
+                cursor.execute(
+                    _PG_CALLS.format(rows=", ".join([_PG_CALL_ROW] * len(chunk))),
+                    [value for row in chunk for value in row],
+                )
+            for chunk in _chunks(attempt_params, 1000):
+                cursor.execute(
+                    _PG_ATTEMPTS.format(rows=", ".join([_PG_ATTEMPT_ROW] * len(chunk))),
+                    [value for row in chunk for value in row],
+                )
+        else:
+            cursor.executemany(_CALLS, call_params)
+            cursor.executemany(_ATTEMPTS, attempt_params)
     finals: dict[int, list[Call]] = defaultdict(list)
     campaigns: dict[int, CampaignInfo] = {}
     for r, params in zip(rows, call_params, strict=True):
