@@ -14,6 +14,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -119,9 +120,30 @@ def close_connection() -> None:
 
 
 def record_results(results: list[Result]) -> None:
-    """Store how each attempt went: delivered, retry later, or given up after the day."""
+    """Store how each attempt went: delivered, retry later, or given up after the day.
+
+    Successes are the bulk and share their fields, so they take one UPDATE per status code;
+    failures are rare and each gets its own next attempt time.
+    """
+    delivered: dict[int, list[int]] = defaultdict(list)
+    for result in results:
+        if result.ok:
+            delivered[result.status_code or 200].append(result.job.delivery_id)
+    now = max((r.at for r in results), default=timezone.now())
     with transaction.atomic():
+        for status_code, ids in delivered.items():
+            # Only rows still pending are updated: a resend in between starts afresh.
+            WebhookDelivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(
+                status=DeliveryStatus.DELIVERED,
+                delivered_at=now,
+                attempts=F("attempts") + 1,
+                last_status_code=status_code,
+                last_error="",
+                last_attempt_at=now,
+            )
         for result in results:
+            if result.ok:
+                continue
             job = result.job
             fields: dict = {
                 "attempts": F("attempts") + 1,
@@ -129,14 +151,11 @@ def record_results(results: list[Result]) -> None:
                 "last_error": result.error[:300],
                 "last_attempt_at": result.at,
             }
-            if result.ok:
-                fields.update(status=DeliveryStatus.DELIVERED, delivered_at=result.at)
-            elif result.at >= job.deadline:
-                fields.update(status=DeliveryStatus.FAILED)
+            if result.at >= job.deadline:
+                fields["status"] = DeliveryStatus.FAILED
             else:
                 wait = timedelta(seconds=retry_delay_seconds(job.attempts + 1))
-                fields.update(next_attempt_at=min(result.at + wait, job.deadline))
-            # Only a row still pending is updated: a resend in between starts afresh.
+                fields["next_attempt_at"] = min(result.at + wait, job.deadline)
             WebhookDelivery.objects.filter(
                 pk=job.delivery_id, status=DeliveryStatus.PENDING
             ).update(**fields)

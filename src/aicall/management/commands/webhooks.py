@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 import signal
 
 from django.core.management.base import BaseCommand
@@ -24,8 +25,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--until-idle", action="store_true", help="exit when nothing is due or in flight"
         )
+        parser.add_argument(
+            "--nice",
+            type=int,
+            default=int(os.environ.get("AICALL_WEBHOOK_NICE", "10")),
+            help="lower this process's CPU priority by this much (default 10; 0 keeps it)",
+        )
 
-    def handle(self, *args, concurrency: int | None, poll: float, until_idle: bool, **options):
+    def handle(
+        self, *args, concurrency: int | None, poll: float, until_idle: bool, nice: int, **options
+    ):
+        if nice > 0:
+            # On a shared machine the dialer (and its call audio) comes first: events wait
+            # in the outbox when the CPU is short, calls do not.
+            os.nice(nice)
         asyncio.run(self._run(Sender(concurrency, poll), until_idle))
 
     async def _run(self, sender: Sender, until_idle: bool) -> None:
