@@ -161,6 +161,14 @@ def record_results(results: list[Result]) -> None:
             ).update(**fields)
 
 
+def exchange(results: list[Result], limit: int) -> list[Job]:
+    """Store `results` and claim up to `limit` due rows, in one transaction."""
+    with transaction.atomic():
+        if results:
+            record_results(results)
+        return claim_due(limit) if limit > 0 else []
+
+
 async def post(client: httpx.AsyncClient, job: Job) -> Result:
     """One attempt. Any 2xx is success; redirects are not followed (a 3xx is a failure)."""
     if not job.url:
@@ -193,8 +201,7 @@ class Sender:
         self.results: list[Result] = []
         self.inflight: set[asyncio.Task] = set()
         self.sent = 0
-        self._claim = sync_to_async(claim_due, thread_sensitive=True)
-        self._record = sync_to_async(record_results, thread_sensitive=True)
+        self._exchange = sync_to_async(exchange, thread_sensitive=True)
 
     def _client(self) -> httpx.AsyncClient:
         timeout = _conf("WEBHOOK_TIMEOUT_SECONDS")
@@ -216,18 +223,13 @@ class Sender:
             result = Result(job, False, None, f"{type(exc).__name__}: {exc}", timezone.now())
         self.results.append(result)
 
-    async def _flush(self) -> None:
-        if self.results:
-            batch, self.results = self.results, []
-            await self._record(batch)
-            self.sent += len(batch)
-
     async def run(self, *, until_idle: bool = False) -> None:
         """Deliver until `stopping` is set (or, with until_idle, nothing is due or in flight).
 
-        Claims and results are batched (a claim when a quarter of the slots are free, results
-        stored every 0.2 s): at hundreds of deliveries a second the outbox costs a few
-        transactions a second, not two per delivery, which matters to a dialer sharing SQLite.
+        Results are stored and new rows claimed in one transaction, when half the slots are
+        free or every 0.5 s: at hundreds of deliveries a second the outbox costs a few
+        transactions a second, not two per delivery, which matters to a dialer sharing
+        SQLite's single write lock.
         """
         loop = asyncio.get_running_loop()
         last_flush = idle_until = 0.0
@@ -235,20 +237,24 @@ class Sender:
             while not self.stopping.is_set():
                 now = loop.time()
                 free = self.concurrency - len(self.inflight)
-                try:
-                    if self.results and (not self.inflight or now - last_flush >= 0.2):
-                        await self._flush()
-                        last_flush = now
-                    jobs: list[Job] = []
-                    if free >= max(1, self.concurrency // 4) and now >= idle_until:
-                        jobs = await self._claim(free)
-                        if not jobs:
-                            idle_until = now + self.poll_seconds
-                except DatabaseError:
-                    log.exception("webhook sender: database error; retrying")
-                    await sync_to_async(close_old_connections, thread_sensitive=True)()
-                    await self._pause(2.0)
-                    continue
+                may_claim = free > 0 and now >= idle_until
+                claim_now = may_claim and free >= max(1, self.concurrency // 2)
+                flush_now = bool(self.results) and (not self.inflight or now - last_flush >= 0.5)
+                jobs: list[Job] = []
+                if claim_now or flush_now:
+                    batch, self.results = self.results, []
+                    try:
+                        jobs = await self._exchange(batch, free if may_claim else 0)
+                    except DatabaseError:
+                        log.exception("webhook sender: database error; retrying")
+                        self.results = batch + self.results
+                        await sync_to_async(close_old_connections, thread_sensitive=True)()
+                        await self._pause(2.0)
+                        continue
+                    self.sent += len(batch)
+                    last_flush = now
+                    if may_claim and not jobs:
+                        idle_until = now + self.poll_seconds
                 for job in jobs:
                     task = asyncio.create_task(self._send(client, job))
                     self.inflight.add(task)
@@ -257,13 +263,16 @@ class Sender:
                     await asyncio.wait(
                         self.inflight, timeout=0.05, return_when=asyncio.FIRST_COMPLETED
                     )
-                elif not jobs:
-                    if until_idle and not self.results:
+                elif not jobs and not self.results:
+                    if until_idle:
                         break
                     await self._pause(max(0.0, idle_until - loop.time()))
             if self.inflight:
                 await asyncio.wait(self.inflight)
-            await self._flush()
+            if self.results:
+                await self._exchange(self.results, 0)
+                self.sent += len(self.results)
+                self.results = []
         await sync_to_async(close_connection, thread_sensitive=True)()
 
     async def _pause(self, seconds: float) -> None:
