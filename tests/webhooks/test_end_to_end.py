@@ -5,6 +5,7 @@ that refuses every event's first attempt still ends up with one verified event p
 whose `data` is the call object export returns.
 """
 
+import csv
 import signal
 import subprocess
 import sys
@@ -90,6 +91,11 @@ def test_serve_delivers_every_call_event_to_a_flaky_receiver(user, tmp_path):
                 assert time.monotonic() < deadline, f"{len(finished)} of 40 events"
                 time.sleep(0.2)
             exported = {c["call_id"]: c for c in api.iter_export(campaign_id)}
+            # The CSV download streams through uvicorn (ASGI) the same rows.
+            api.download_csv(str(tmp_path / "calls.csv"), campaign_id)
+            with open(tmp_path / "calls.csv", newline="") as handle:
+                rows = list(csv.DictReader(handle))
+            assert rows == [{k: str(v) for k, v in c.items()} for c in exported.values()]
         assert receiver.bad_signatures == 0
         assert len(exported) == 40
         for event in finished:

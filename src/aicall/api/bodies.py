@@ -4,6 +4,7 @@ from typing import Any
 
 import orjson
 from django.http import HttpRequest
+from ninja import Schema
 
 TOKEN_PARAM = {
     "name": "access_token",
@@ -42,5 +43,5 @@ def list_window(params: Any) -> tuple[int, int]:
     return limit, offset
 
 
-def body_schema(schema: type) -> dict:
+def body_schema(schema: type[Schema]) -> dict:
     return {"content": {"application/json": {"schema": schema.model_json_schema()}}}

@@ -48,13 +48,17 @@ def csv_lines(calls: QuerySet[Call]) -> Iterator[bytes]:
         yield "".join(batch).encode()
 
 
+def _next_chunk(lines: Iterator[bytes]) -> bytes | None:
+    return next(lines, None)
+
+
 async def _async_lines(lines: Iterator[bytes]) -> AsyncIterator[bytes]:
     # Under ASGI Django would read a sync iterator to the end before sending a byte (it
     # cannot block the event loop), so pull one chunk at a time on the request's thread,
     # where its database connection lives.
-    pull = sync_to_async(next, thread_sensitive=True)
+    pull = sync_to_async(_next_chunk, thread_sensitive=True)
     while True:
-        chunk = await pull(lines, None)
+        chunk = await pull(lines)
         if chunk is None:
             return
         yield chunk

@@ -19,7 +19,7 @@ PER_PAGE = 50
 
 def _campaign(request: HttpRequest, campaign_id: int) -> Campaign:
     """The signed-in account's campaign, or 404: another account's looks like none."""
-    campaign = campaign_for_owner(request.user.pk, campaign_id)
+    campaign = campaign_for_owner(request.user.pk or 0, campaign_id)
     if campaign is None:
         raise Http404
     return campaign
