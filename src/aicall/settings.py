@@ -149,7 +149,7 @@ AICALL: dict[str, Any] = {
     "WEBHOOK_FIRST_RETRY_SECONDS": float(os.environ.get("AICALL_WEBHOOK_FIRST_RETRY", "5")),
     "WEBHOOK_MAX_RETRY_SECONDS": float(os.environ.get("AICALL_WEBHOOK_MAX_RETRY", "3600")),
     "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("AICALL_WEBHOOK_TIMEOUT", "10")),
-    "WEBHOOK_CONCURRENCY": int(os.environ.get("AICALL_WEBHOOK_CONCURRENCY", "50")),
+    "WEBHOOK_CONCURRENCY": int(os.environ.get("AICALL_WEBHOOK_CONCURRENCY", "100")),
     # Pacing when a campaign has no trunk (the sandbox); 0 calls/s means unlimited.
     "SANDBOX_MAX_CHANNELS": int(os.environ.get("AICALL_SANDBOX_MAX_CHANNELS", "200")),
     "SANDBOX_CALLS_PER_SECOND": float(os.environ.get("AICALL_SANDBOX_CALLS_PER_SECOND", "50")),

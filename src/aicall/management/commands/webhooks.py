@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--concurrency", type=int, default=None, help="POSTs in flight (default 50)"
+            "--concurrency", type=int, default=None, help="POSTs in flight (default 100)"
         )
         parser.add_argument(
             "--poll", type=float, default=0.5, help="seconds between polls when idle"
