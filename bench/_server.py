@@ -51,6 +51,34 @@ def server(extra_env: dict | None = None, dialer: bool = False) -> Iterator[tupl
         process.wait(30)
 
 
+def account_with_campaign(base: str, env: dict) -> tuple[dict, int, str]:
+    """A new account and ivr campaign: (createuser's output, campaign_id, access_token)."""
+    import json
+
+    user = json.loads(
+        run(["createuser", "--email", "bench@example.com", "--password", "bench-password"], env)
+    )
+    campaign = json.loads(
+        run(
+            [
+                "campaign",
+                "create",
+                "--email",
+                "bench@example.com",
+                "--name",
+                "bench",
+                "--type",
+                "ivr",
+            ],
+            env,
+        )
+    )
+    answer = httpx.get(
+        f"{base}/api/users/generate-access-token", params={"secret_key": user["secret_key"]}
+    )
+    return user, campaign["campaign_id"], answer.json()["results"]["access_token"]
+
+
 def peak_rss_mb(pid: int) -> float:
     """VmHWM: the most resident memory the process ever had."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -5,7 +5,6 @@ Usage: .venv/bin/python bench/export.py [--calls N] [--requests R]
 """
 
 import argparse
-import json
 import os
 import sqlite3
 import statistics
@@ -17,7 +16,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _server import run, server  # noqa: E402
+from _server import account_with_campaign, server  # noqa: E402
 
 CAUSES = [(40, "NORMAL CLEARING"), (50, "USER BUSY"), (50, "NO ANSWER"), (40, "NORMAL CLEARING")]
 
@@ -85,38 +84,13 @@ def main() -> None:
     if os.environ.get("DATABASE_URL"):
         sys.exit("bench/export.py measures the embedded SQLite database: unset DATABASE_URL")
     with server() as (base, env, _pid):
-        user = json.loads(
-            run(["createuser", "--email", "bench@example.com", "--password", "bench-password"], env)
-        )
-        campaign = json.loads(
-            run(
-                [
-                    "campaign",
-                    "create",
-                    "--email",
-                    "bench@example.com",
-                    "--name",
-                    "bench",
-                    "--type",
-                    "ivr",
-                ],
-                env,
-            )
-        )
-        campaign_id = campaign["campaign_id"]
+        user, campaign_id, token = account_with_campaign(base, env)
         started = time.perf_counter()
-        fill(
-            Path(env["AICALL_DATA_DIR"]) / "aicall.sqlite3",
-            campaign_id,
-            user["user_id"],
-            args.calls,
-        )
+        db_path = Path(env["AICALL_DATA_DIR"]) / "aicall.sqlite3"
+        fill(db_path, campaign_id, user["user_id"], args.calls)
         print(f"filled {args.calls:,} finished calls in {time.perf_counter() - started:.1f} s")
         # Export's default start is the campaign's creation: reach back before the first call.
         params = {"start_time": 0}
-        token = httpx.get(
-            f"{base}/api/users/generate-access-token", params={"secret_key": user["secret_key"]}
-        ).json()["results"]["access_token"]
         worst = 0.0
         with httpx.Client(base_url=base, timeout=30) as client:
             for name, offset in [

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _server import peak_rss_mb, run, server  # noqa: E402
+from _server import account_with_campaign, peak_rss_mb, server  # noqa: E402
 
 
 def contacts(count: int) -> list[dict]:
@@ -83,29 +83,9 @@ def main() -> None:
         sys.exit("bench/import.py measures the embedded SQLite database: unset DATABASE_URL")
     rows = contacts(args.contacts)
     with server() as (base, env, pid):
-        user = json.loads(
-            run(["createuser", "--email", "bench@example.com", "--password", "bench-password"], env)
-        )
-        campaign = json.loads(
-            run(
-                [
-                    "campaign",
-                    "create",
-                    "--email",
-                    "bench@example.com",
-                    "--name",
-                    "bench",
-                    "--type",
-                    "ivr",
-                ],
-                env,
-            )
-        )
-        token = httpx.get(
-            f"{base}/api/users/generate-access-token", params={"secret_key": user["secret_key"]}
-        ).json()["results"]["access_token"]
+        user, campaign_id, token = account_with_campaign(base, env)
         body = json.dumps({"contacts": rows}).encode()
-        url = f"{base}/api/campaigns/{campaign['campaign_id']}/import"
+        url = f"{base}/api/campaigns/{campaign_id}/import"
         started = time.perf_counter()
         response = httpx.post(
             url,
@@ -120,7 +100,7 @@ def main() -> None:
         assert accepted == args.contacts, answer["message"]
         peak = peak_rss_mb(pid)
         db_path = Path(env["AICALL_DATA_DIR"]) / "aicall.sqlite3"
-        reference = bare_executemany(db_path, rows, campaign["campaign_id"], user["user_id"])
+        reference = bare_executemany(db_path, rows, campaign_id, user["user_id"])
     rate = accepted / elapsed
     reference_rate = args.contacts / reference
     print(f"contacts sent:              {args.contacts} ({len(body) / 1e6:.1f} MB of JSON)")

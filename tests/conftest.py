@@ -59,3 +59,12 @@ class Api:
 @pytest.fixture
 def api():
     return Api()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit budgets live in process memory: give every test its own."""
+    from aicall.api import ratelimit
+
+    ratelimit.accounts.clear()
+    ratelimit.token_failures.clear()

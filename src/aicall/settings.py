@@ -36,6 +36,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "aicall.api.middleware.ApiJsonErrorsMiddleware",
+    "aicall.api.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "aicall.web.middleware.SwitchOnlyLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,6 +148,20 @@ AICALL: dict[str, Any] = {
     "SIP_MAX_WORKERS": int(os.environ.get("AICALL_SIP_MAX_WORKERS", "250")),
     # Workers started with the dialer (4 calls each), so the first burst need not wait.
     "SIP_MIN_WORKERS": int(os.environ.get("AICALL_SIP_MIN_WORKERS", "1")),
+    # API budgets (docs/api-extensions.md): per account, and failed secret_key guesses per
+    # client address. X-Forwarded-For is only believed behind a proxy you configure.
+    "API_RATE_PER_SECOND": float(os.environ.get("AICALL_API_RATE_PER_SECOND", "100")),
+    "API_RATE_BURST": int(os.environ.get("AICALL_API_RATE_BURST", "1000")),
+    "TOKEN_FAILURES_BURST": int(os.environ.get("AICALL_TOKEN_FAILURES_BURST", "10")),
+    "TOKEN_FAILURES_PER_HOUR": float(os.environ.get("AICALL_TOKEN_FAILURES_PER_HOUR", "30")),
+    "TRUST_X_FORWARDED_FOR": os.environ.get("AICALL_TRUST_X_FORWARDED_FOR") == "1",
+    "IDEMPOTENCY_TTL_SECONDS": 24 * 3600,
+    # Webhook sender (`aicall webhooks`): retries with backoff for a day, then gives up.
+    "WEBHOOK_RETRY_WINDOW_SECONDS": int(os.environ.get("AICALL_WEBHOOK_RETRY_SECONDS", "86400")),
+    "WEBHOOK_FIRST_RETRY_SECONDS": float(os.environ.get("AICALL_WEBHOOK_FIRST_RETRY", "5")),
+    "WEBHOOK_MAX_RETRY_SECONDS": float(os.environ.get("AICALL_WEBHOOK_MAX_RETRY", "3600")),
+    "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("AICALL_WEBHOOK_TIMEOUT", "10")),
+    "WEBHOOK_CONCURRENCY": int(os.environ.get("AICALL_WEBHOOK_CONCURRENCY", "100")),
     # Pacing when a campaign has no trunk (the sandbox); 0 calls/s means unlimited.
     "SANDBOX_MAX_CHANNELS": int(os.environ.get("AICALL_SANDBOX_MAX_CHANNELS", "200")),
     "SANDBOX_CALLS_PER_SECOND": float(os.environ.get("AICALL_SANDBOX_CALLS_PER_SECOND", "50")),
@@ -167,5 +182,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("AICALL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # one line per webhook POST otherwise
+        "httpx": {"level": "WARNING"},
+    },
 }

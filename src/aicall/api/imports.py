@@ -3,6 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 
 from aicall.accounts.models import User
+from aicall.api.idempotency import HEADER, idempotent_import
 from aicall.api.responses import ok
 from aicall.calls.services import import_contacts
 from aicall.campaigns.models import Campaign
@@ -23,5 +24,10 @@ def import_response(outcome, total: int) -> HttpResponse:
 def run_import(
     request: HttpRequest, user: User, campaign: Campaign, contacts: list
 ) -> HttpResponse:
-    outcome = import_contacts(campaign, contacts)
-    return import_response(outcome, len(contacts))
+    def run() -> HttpResponse:
+        return import_response(import_contacts(campaign, contacts), len(contacts))
+
+    key = request.headers.get(HEADER)
+    if key is None:
+        return run()
+    return idempotent_import(user.pk, key, campaign.pk, contacts, run)

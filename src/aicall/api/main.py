@@ -7,7 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
+from aicall.api.campaigns import router as campaigns_router
+from aicall.api.dnc import router as dnc_router
 from aicall.api.original import router as original_router
+from aicall.api.ratelimit import RateLimited, too_many
 from aicall.api.responses import fail
 
 log = logging.getLogger(__name__)
@@ -36,11 +39,18 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", original_router)
+api.add_router("/", campaigns_router)
+api.add_router("/", dnc_router)
 
 
 @api.exception_handler(RequestDataTooBig)
 def too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
     return fail("413", "request body too large", 413)
+
+
+@api.exception_handler(RateLimited)
+def rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    return too_many(exc.decision)
 
 
 @api.exception_handler(ValidationError)

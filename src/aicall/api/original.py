@@ -8,6 +8,7 @@ from aicall.accounts.services import user_for_secret_key
 from aicall.accounts.tokens import mint_access_token
 from aicall.api import schemas
 from aicall.api.auth import authenticate
+from aicall.api.csv_export import csv_download, wants_csv
 from aicall.api.imports import run_import
 from aicall.api.responses import (
     MSG_BAD_CONTACTS,
@@ -49,6 +50,15 @@ _PAGING = [
         ("limit", "Page size, default 10, capped at 1000 (the response says what applied)."),
         ("offset", "Default 0."),
     ]
+] + [
+    {
+        "name": "format",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": ["json", "csv"]},
+        "description": "Extension: `csv` streams every call of [start_time, end_time] as CSV "
+        "(same columns as the JSON call objects; limit and offset are ignored).",
+    }
 ]
 
 
@@ -89,6 +99,9 @@ def import_contacts(request: HttpRequest, campaign_id: str) -> HttpResponse:
 def _call_page(request: HttpRequest, owner_id: int, campaign_id: int | None, since):
     page = page_from_query(request.GET, since)
     calls = finished_calls(owner_id=owner_id, campaign_id=campaign_id, page=page)
+    if wants_csv(request.GET):  # extension: the whole range as CSV (api/csv_export.py)
+        name = f"campaign-{campaign_id}-calls.csv" if campaign_id else "call-log.csv"
+        return csv_download(request, calls, name)
     known_total = count_if_whole_history(page, owner_id=owner_id, campaign_id=campaign_id)
     total, rows = export_page(calls, page, known_total)
     return ok(results={"limit": page.limit, "total": total, "calls": rows})

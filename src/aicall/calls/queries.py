@@ -142,18 +142,10 @@ def iter_call_objects(calls: QuerySet[Call], chunk_size: int = 2000):
         yield call_object(row)
 
 
-def campaign_progress(campaign_id: int) -> dict[str, int]:
-    """Live counts of a campaign: queued, in_progress, answered, failed, total.
-
-    One grouped query over the (campaign, status) index; cheap enough to poll while it runs.
-    """
+def progress_counts(calls: QuerySet[Call]) -> dict[str, int]:
+    """Counts of `calls`: queued, in_progress, answered, failed, total (one grouped query)."""
     counts = {"queued": 0, "in_progress": 0, "answered": 0, "failed": 0}
-    rows = (
-        Call.objects.filter(campaign_id=campaign_id)
-        .values_list("status", "state")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    rows = calls.values_list("status", "state").annotate(n=Count("id")).order_by()
     for status, state, n in rows:
         if status == CallStatus.QUEUED:
             counts["queued"] += n
@@ -165,3 +157,8 @@ def campaign_progress(campaign_id: int) -> dict[str, int]:
             counts["failed"] += n
     counts["total"] = sum(counts.values())
     return counts
+
+
+def campaign_progress(campaign_id: int) -> dict[str, int]:
+    """Live counts of a campaign; cheap enough to poll while it runs."""
+    return progress_counts(Call.objects.filter(campaign_id=campaign_id))

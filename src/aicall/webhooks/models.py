@@ -1,3 +1,5 @@
+import json
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -29,6 +31,9 @@ class WebhookDelivery(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Retries stop after this; None: created_at + the retry window (a resend moves it).
+    retry_until = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -37,3 +42,12 @@ class WebhookDelivery(models.Model):
             ),
             models.Index(fields=["campaign", "-created_at"], name="webhook_campaign_log"),
         ]
+
+    @property
+    def message_id(self) -> str:
+        """`webhook-id`: the same on every attempt and resend, for receivers to deduplicate."""
+        return f"msg_{self.pk}"
+
+    @property
+    def payload_json(self) -> str:
+        return json.dumps(self.payload, ensure_ascii=False, indent=2)

@@ -1,4 +1,5 @@
-"""`aicall serve`: migrations, then the website + API (uvicorn) and a supervised dialer."""
+"""`aicall serve`: migrations, then the website + API (uvicorn), and the dialer and the
+webhook sender as supervised child processes."""
 
 import contextlib
 import logging
@@ -16,15 +17,16 @@ from django.core.management.base import BaseCommand
 log = logging.getLogger("aicall.serve")
 
 
-class DialerSupervisor(threading.Thread):
-    """Keeps one `aicall dialer` child running; restarts it with a backoff if it dies.
+class ChildSupervisor(threading.Thread):
+    """Keeps one `aicall <command>` child running; restarts it with a backoff if it dies.
 
-    A dialer that crashes at start-up (bad trunk config, say) would otherwise be restarted
+    A child that crashes at start-up (bad trunk config, say) would otherwise be restarted
     in a tight loop; the delay doubles up to 30 s and resets after a minute of health.
     """
 
-    def __init__(self) -> None:
-        super().__init__(name="dialer-supervisor", daemon=True)
+    def __init__(self, command: str) -> None:
+        super().__init__(name=f"{command}-supervisor", daemon=True)
+        self.command = command
         self.process: subprocess.Popen | None = None
         self.stopping = threading.Event()
 
@@ -32,13 +34,17 @@ class DialerSupervisor(threading.Thread):
         delay = 1.0
         while not self.stopping.is_set():
             started = time.monotonic()
-            self.process = subprocess.Popen([sys.executable, "-m", "aicall", "dialer"])
+            self.process = subprocess.Popen([sys.executable, "-m", "aicall", self.command])
             code = self.process.wait()
             if self.stopping.is_set():
                 return
             delay = 1.0 if time.monotonic() - started > 60 else min(delay * 2, 30.0)
-            log.warning("dialer exited with %s; restarting in %.0f s", code, delay)
+            log.warning("%s exited with %s; restarting in %.0f s", self.command, code, delay)
             self.stopping.wait(delay)
+
+    def send(self, signum: int) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signum)
 
     def stop(self, timeout: float) -> None:
         self.stopping.set()
@@ -51,18 +57,28 @@ class DialerSupervisor(threading.Thread):
 
 
 class Command(BaseCommand):
-    help = "Run the website, the API and the dialer together (applies migrations first)."
+    help = (
+        "Run the website, the API, the dialer and the webhook sender together "
+        "(applies migrations first)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("AICALL_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("AICALL_PORT", 8000)))
-        parser.add_argument("--no-dialer", action="store_true", help="website and API only")
+        parser.add_argument("--no-dialer", action="store_true", help="do not run the dialer")
+        parser.add_argument(
+            "--no-webhooks", action="store_true", help="do not run the webhook sender"
+        )
 
-    def handle(self, *args, host: str, port: int, no_dialer: bool, **options):
+    def handle(self, *args, host: str, port: int, no_dialer: bool, no_webhooks: bool, **options):
         call_command("migrate", interactive=False, verbosity=0)
-        supervisor = None if no_dialer else DialerSupervisor()
-        if supervisor:
-            supervisor.start()
+        children = [
+            ChildSupervisor(command)
+            for command, wanted in (("dialer", not no_dialer), ("webhooks", not no_webhooks))
+            if wanted
+        ]
+        for child in children:
+            child.start()
         log.info("aicall on http://%s:%s (API docs at /api/docs)", host, port)
         config = uvicorn.Config(
             "aicall.asgi:application",
@@ -74,13 +90,17 @@ class Command(BaseCommand):
         )
         server = uvicorn.Server(config)
         # uvicorn re-raises SIGTERM after its graceful shutdown, so the process would die
-        # "killed by signal" before the dialer has finished its calls. Ask it to exit
-        # instead, then stop the dialer and exit 0.
+        # "killed by signal" before `finally` stops the children (orphaning them). Ask it
+        # to exit instead, then stop the children and exit 0.
         server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: setattr(server, "should_exit", True))
         try:
             server.run()
         finally:
-            if supervisor:
-                supervisor.stop(timeout=60)
+            # Stop them all at once: each gets the whole grace period, not what is left.
+            for child in children:
+                child.stopping.set()
+                child.send(signal.SIGTERM)
+            for child in children:
+                child.stop(timeout=60)

@@ -1,0 +1,126 @@
+"""Shapes of the campaign-management extension, for the OpenAPI description."""
+
+from ninja import Schema
+
+
+class CampaignSettingsIn(Schema):
+    name: str | None = None
+    campaign_type: str | None = None
+    caller_id: str | None = None
+    script: str | None = None
+    ivr_menu: dict | None = None
+    calling_hours: str | None = None
+    calling_weekdays: str | None = None
+    max_concurrent_calls: int | None = None
+    max_attempts: int | None = None
+    retry_interval_seconds: int | None = None
+    otp_expiry_seconds: int | None = None
+    otp_repeat_count: int | None = None
+    ring_timeout_seconds: int | None = None
+    record_calls: bool | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_call_started: bool | None = None
+
+
+class Progress(Schema):
+    queued: int
+    in_progress: int
+    answered: int
+    failed: int
+    total: int
+
+
+class CampaignOut(Schema):
+    campaign_id: int
+    name: str
+    campaign_type: str
+    status: str
+    caller_id: str
+    script: str
+    ivr_menu: dict
+    calling_hours: str
+    calling_weekdays: str
+    max_concurrent_calls: int
+    max_attempts: int
+    retry_interval_seconds: int
+    otp_expiry_seconds: int
+    otp_repeat_count: int
+    ring_timeout_seconds: int
+    record_calls: bool
+    webhook_url: str
+    webhook_secret: str
+    webhook_call_started: bool
+    created_at: str
+    started_at: str
+    progress: Progress | None = None
+
+
+class CampaignSuccess(Schema):
+    status: int = 1
+    results: CampaignOut
+
+
+class CampaignList(Schema):
+    limit: int
+    total: int
+    campaigns: list[CampaignOut]
+
+
+class CampaignListSuccess(Schema):
+    status: int = 1
+    results: CampaignList
+
+
+class ProgressOut(Progress):
+    campaign_id: int
+    status: str
+
+
+class ProgressSuccess(Schema):
+    status: int = 1
+    results: ProgressOut
+
+
+class FieldFailure(Schema):
+    status: int = 0
+    code: str
+    message: str
+    field: str | None = None
+
+
+class WebhookSecret(Schema):
+    webhook_secret: str
+
+
+class WebhookSecretSuccess(Schema):
+    status: int = 1
+    results: WebhookSecret
+
+
+class DoNotCallIn(Schema):
+    phone_numbers: list[str]
+    note: str | None = None
+
+
+class DoNotCallEntry(Schema):
+    phone_number: str
+    note: str
+    created_at: str
+
+
+class DoNotCallList(Schema):
+    limit: int
+    total: int
+    numbers: list[DoNotCallEntry]
+
+
+class DoNotCallListSuccess(Schema):
+    status: int = 1
+    results: DoNotCallList
+
+
+class DoNotCallChange(Schema):
+    status: int = 1
+    message: str
+    results: list[str]

@@ -1,0 +1,225 @@
+"""Extension: campaign management over the API (create, list, read, update, start, stop).
+
+Same token auth and envelope as the original endpoints. A campaign of another account, or
+one that does not exist, is `01` like on import/export. Bad settings are `400` with the
+offending input named in `field`.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+
+from aicall.api import campaign_schemas as s
+from aicall.api.auth import authenticate
+from aicall.api.bodies import PAGING_PARAMS, TOKEN_PARAM, body_schema, json_body, list_window
+from aicall.api.responses import bad_campaign, bad_token, fail, ok
+from aicall.calls.queries import campaign_progress
+from aicall.campaigns.models import Campaign
+from aicall.campaigns.queries import campaign_for_owner, campaigns_of
+from aicall.campaigns.services import (
+    CampaignError,
+    do_create_campaign,
+    do_start_campaign,
+    do_stop_campaign,
+    do_update_campaign,
+    format_calling_hours,
+)
+from aicall.lib.vntime import format_called_at
+from aicall.webhooks.services import clean_webhook_settings, do_rotate_webhook_secret
+
+router = Router(tags=["Campaigns (extension)"])
+
+SETTABLE = frozenset(s.CampaignSettingsIn.model_fields)
+MSG_BAD_BODY = "the body must be a JSON object"
+_FAIL = {400: s.FieldFailure, 401: s.FieldFailure, 404: s.FieldFailure, 429: s.FieldFailure}
+_TOKEN = {"parameters": [TOKEN_PARAM]}
+
+
+def campaign_object(campaign: Campaign, *, progress: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "campaign_id": campaign.pk,
+        "name": campaign.name,
+        "campaign_type": campaign.campaign_type,
+        "status": campaign.status,
+        "caller_id": campaign.caller_id,
+        "script": campaign.script,
+        "ivr_menu": campaign.ivr_menu,
+        "calling_hours": format_calling_hours(campaign),
+        "calling_weekdays": campaign.calling_weekdays,
+        "max_concurrent_calls": campaign.max_concurrent_calls,
+        "max_attempts": campaign.max_attempts,
+        "retry_interval_seconds": campaign.retry_interval_seconds,
+        "otp_expiry_seconds": campaign.otp_expiry_seconds,
+        "otp_repeat_count": campaign.otp_repeat_count,
+        "ring_timeout_seconds": campaign.ring_timeout_seconds,
+        "record_calls": campaign.record_calls,
+        "webhook_url": campaign.webhook_url,
+        "webhook_secret": campaign.webhook_secret,
+        "webhook_call_started": campaign.webhook_call_started,
+        "created_at": format_called_at(campaign.created_at),
+        "started_at": format_called_at(campaign.started_at),
+    }
+    if progress:
+        data["progress"] = campaign_progress(campaign.pk)
+    return data
+
+
+def invalid(field: str, message: str) -> HttpResponse:
+    return fail("400", message, 400, field=field)
+
+
+def _settings_from(body: Any) -> dict[str, Any]:
+    """The settings in the body; CampaignError for a non-object or an unknown field."""
+    if not isinstance(body, dict):
+        raise CampaignError("body", MSG_BAD_BODY)
+    raw = {k: v for k, v in body.items() if k != "access_token"}
+    for name in raw:
+        if name not in SETTABLE:
+            raise CampaignError(name, f"unknown field {name}")
+    return raw
+
+
+@router.get(
+    "/campaigns",
+    response={200: s.CampaignListSuccess, **_FAIL},
+    openapi_extra={"parameters": [TOKEN_PARAM, *PAGING_PARAMS]},
+    summary="List the account's campaigns, newest first (limit default 50, cap 1000)",
+)
+def list_campaigns(request: HttpRequest) -> HttpResponse:
+    user = authenticate(request)
+    if user is None:
+        return bad_token()
+    limit, offset = list_window(request.GET)
+    campaigns = campaigns_of(user.pk)
+    page = [campaign_object(c) for c in campaigns[offset : offset + limit]]
+    return ok(results={"limit": limit, "total": campaigns.count(), "campaigns": page})
+
+
+@router.post(
+    "/campaigns",
+    response={200: s.CampaignSuccess, **_FAIL},
+    openapi_extra={**_TOKEN, "requestBody": body_schema(s.CampaignSettingsIn)},
+    summary="Create a campaign (stopped; `name` and `campaign_type` required)",
+)
+def create_campaign(request: HttpRequest) -> HttpResponse:
+    body = json_body(request)
+    user = authenticate(request, body)
+    if user is None:
+        return bad_token()
+    try:
+        raw = _settings_from(body)
+        webhook = clean_webhook_settings(raw, None)
+        campaign = do_create_campaign(user.pk, {**raw, **webhook})
+    except CampaignError as exc:
+        return invalid(exc.field, exc.message)
+    return ok(results=campaign_object(campaign, progress=True))
+
+
+@router.get(
+    "/campaigns/{campaign_id}",
+    response={200: s.CampaignSuccess, **_FAIL},
+    openapi_extra=_TOKEN,
+    summary="A campaign's settings, status and progress counts",
+)
+def read_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    user = authenticate(request)
+    if user is None:
+        return bad_token()
+    campaign = campaign_for_owner(user.pk, campaign_id)
+    if campaign is None:
+        return bad_campaign()
+    return ok(results=campaign_object(campaign, progress=True))
+
+
+@router.patch(
+    "/campaigns/{campaign_id}",
+    response={200: s.CampaignSuccess, **_FAIL},
+    openapi_extra={**_TOKEN, "requestBody": body_schema(s.CampaignSettingsIn)},
+    summary="Change some settings (fields left out keep their value)",
+)
+def update_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    body = json_body(request)
+    user = authenticate(request, body)
+    if user is None:
+        return bad_token()
+    campaign = campaign_for_owner(user.pk, campaign_id)
+    if campaign is None:
+        return bad_campaign()
+    try:
+        raw = _settings_from(body)
+        if raw.get("campaign_type") not in (None, campaign.campaign_type):
+            raise CampaignError("campaign_type", "campaign_type cannot change after creation")
+        # Validate everything before writing anything: bad input changes nothing.
+        with transaction.atomic():
+            webhook = clean_webhook_settings(raw, campaign)
+            campaign = do_update_campaign(campaign, {**raw, **webhook})
+    except CampaignError as exc:
+        return invalid(exc.field, exc.message)
+    return ok(results=campaign_object(campaign, progress=True))
+
+
+def _transition(request: HttpRequest, campaign_id: str, action) -> HttpResponse:
+    body = json_body(request)
+    user = authenticate(request, body)
+    if user is None:
+        return bad_token()
+    campaign = campaign_for_owner(user.pk, campaign_id)
+    if campaign is None:
+        return bad_campaign()
+    return ok(results=campaign_object(action(campaign), progress=True))
+
+
+@router.post(
+    "/campaigns/{campaign_id}/start",
+    response={200: s.CampaignSuccess, **_FAIL},
+    openapi_extra=_TOKEN,
+    summary="Start (or resume) dialling the campaign's queued contacts",
+)
+def start_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    return _transition(request, campaign_id, do_start_campaign)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/stop",
+    response={200: s.CampaignSuccess, **_FAIL},
+    openapi_extra=_TOKEN,
+    summary="Stop placing new calls (calls in progress finish normally)",
+)
+def stop_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    return _transition(request, campaign_id, do_stop_campaign)
+
+
+@router.get(
+    "/campaigns/{campaign_id}/progress",
+    response={200: s.ProgressSuccess, **_FAIL},
+    openapi_extra=_TOKEN,
+    summary="Live contact counts: queued, in_progress, answered, failed, total",
+)
+def progress(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    user = authenticate(request)
+    if user is None:
+        return bad_token()
+    campaign = campaign_for_owner(user.pk, campaign_id)
+    if campaign is None:
+        return bad_campaign()
+    counts = campaign_progress(campaign.pk)
+    return ok(results={"campaign_id": campaign.pk, "status": campaign.status, **counts})
+
+
+@router.post(
+    "/campaigns/{campaign_id}/webhook-secret",
+    response={200: s.WebhookSecretSuccess, **_FAIL},
+    openapi_extra=_TOKEN,
+    summary="Replace the campaign's webhook signing secret with a new one",
+)
+def rotate_webhook_secret(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    body = json_body(request)
+    user = authenticate(request, body)
+    if user is None:
+        return bad_token()
+    campaign = campaign_for_owner(user.pk, campaign_id)
+    if campaign is None:
+        return bad_campaign()
+    return ok(results={"webhook_secret": do_rotate_webhook_secret(campaign)})

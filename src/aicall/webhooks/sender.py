@@ -1,0 +1,295 @@
+"""The webhook sender: claims due outbox rows, POSTs them signed, retries with backoff.
+
+Runs in its own process (`aicall webhooks`, also started by `aicall serve`), so a slow or
+dead receiver never holds up the dialer: the dialer only inserts outbox rows.
+
+Claiming moves a row's `next_attempt_at` forward by a lease, in a transaction that takes
+the rows with SKIP LOCKED on PostgreSQL (SQLite: the IMMEDIATE transaction's write lock),
+so several senders never send the same row at once. A sender that dies mid-send leaves the
+row to be claimed again when the lease runs out: delivery is at least once, and receivers
+deduplicate on `webhook-id`.
+"""
+
+import asyncio
+import logging
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+import orjson
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from prometheus_client import Counter
+
+from aicall.webhooks.models import DeliveryStatus, WebhookDelivery
+from aicall.webhooks.signing import headers_for
+
+log = logging.getLogger(__name__)
+
+SENT = Counter("aicall_webhook_attempts_total", "Webhook POST attempts", ["outcome"])
+USER_AGENT = "aicall-webhooks/1"
+EXCHANGE_SECONDS = 0.2
+
+
+@dataclass
+class Job:
+    delivery_id: int
+    msg_id: str
+    url: str
+    secret: str
+    body: bytes
+    attempts: int
+    deadline: datetime
+
+
+@dataclass
+class Result:
+    job: Job
+    ok: bool
+    status_code: int | None
+    error: str
+    at: datetime
+
+
+def _conf(name: str) -> float:
+    return float(settings.AICALL[name])
+
+
+def retry_delay_seconds(attempts: int) -> float:
+    """Wait after the `attempts`-th failure: doubling from the first delay up to the cap,
+    with half of it random ("equal jitter") so that receivers coming back up are not hit
+    by every sender's retries in the same second."""
+    first, cap = _conf("WEBHOOK_FIRST_RETRY_SECONDS"), _conf("WEBHOOK_MAX_RETRY_SECONDS")
+    delay = min(cap, first * 2 ** max(attempts - 1, 0))
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=2 * _conf("WEBHOOK_TIMEOUT_SECONDS") + 30)
+
+
+def claim_due(limit: int) -> list[Job]:
+    """Take up to `limit` due deliveries for this sender (see the module docstring)."""
+    now = timezone.now()
+    window = timedelta(seconds=_conf("WEBHOOK_RETRY_WINDOW_SECONDS"))
+    with transaction.atomic():
+        due = WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        ).order_by("next_attempt_at", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("id", flat=True)[:limit])
+        if not ids:
+            return []
+        WebhookDelivery.objects.filter(pk__in=ids).update(next_attempt_at=now + _lease())
+        rows = list(
+            WebhookDelivery.objects.filter(pk__in=ids)
+            .select_related("campaign")
+            .only(
+                "id",
+                "payload",
+                "attempts",
+                "created_at",
+                "retry_until",
+                "campaign__webhook_url",
+                "campaign__webhook_secret",
+            )
+        )
+    return [
+        Job(
+            delivery_id=row.pk,
+            msg_id=row.message_id,
+            url=row.campaign.webhook_url,
+            secret=row.campaign.webhook_secret,
+            body=orjson.dumps(row.payload),
+            attempts=row.attempts,
+            deadline=row.retry_until or row.created_at + window,
+        )
+        for row in rows
+    ]
+
+
+def close_connection() -> None:
+    """Close this thread's database connection (the sender's DB thread, when it exits)."""
+    connection.close()
+
+
+def record_results(results: list[Result]) -> None:
+    """Store how each attempt went: delivered, retry later, or given up after the day.
+
+    Successes are the bulk and share their fields, so they take one UPDATE per status code;
+    failures are rare and each gets its own next attempt time.
+    """
+    delivered: dict[int, list[int]] = defaultdict(list)
+    for result in results:
+        if result.ok:
+            delivered[result.status_code or 200].append(result.job.delivery_id)
+    now = max((r.at for r in results), default=timezone.now())
+    with transaction.atomic():
+        for status_code, ids in delivered.items():
+            # Only rows still pending are updated: a resend in between starts afresh.
+            WebhookDelivery.objects.filter(pk__in=ids, status=DeliveryStatus.PENDING).update(
+                status=DeliveryStatus.DELIVERED,
+                delivered_at=now,
+                attempts=F("attempts") + 1,
+                last_status_code=status_code,
+                last_error="",
+                last_attempt_at=now,
+            )
+        for result in results:
+            if result.ok:
+                continue
+            job = result.job
+            fields: dict = {
+                "attempts": F("attempts") + 1,
+                "last_status_code": result.status_code,
+                "last_error": result.error[:300],
+                "last_attempt_at": result.at,
+            }
+            if result.at >= job.deadline:
+                fields["status"] = DeliveryStatus.FAILED
+            else:
+                wait = timedelta(seconds=retry_delay_seconds(job.attempts + 1))
+                fields["next_attempt_at"] = min(result.at + wait, job.deadline)
+            WebhookDelivery.objects.filter(
+                pk=job.delivery_id, status=DeliveryStatus.PENDING
+            ).update(**fields)
+
+
+def exchange(results: list[Result], limit: int) -> list[Job]:
+    """Store `results` and claim up to `limit` due rows, in one transaction."""
+    with transaction.atomic():
+        if results:
+            record_results(results)
+        return claim_due(limit) if limit > 0 else []
+
+
+async def post(client: httpx.AsyncClient, job: Job) -> Result:
+    """One attempt. Any 2xx is success; redirects are not followed (a 3xx is a failure)."""
+    if not job.url:
+        return Result(job, False, None, "the campaign has no webhook URL", timezone.now())
+    headers = {"content-type": "application/json", "user-agent": USER_AGENT}
+    if job.secret:
+        headers.update(headers_for(job.secret, job.msg_id, job.body))
+    else:
+        headers["webhook-id"] = job.msg_id
+        headers["webhook-timestamp"] = str(int(time.time()))
+    try:
+        response = await client.post(job.url, content=job.body, headers=headers)
+    except httpx.HTTPError as exc:
+        SENT.labels("error").inc()
+        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return Result(job, False, None, error, timezone.now())
+    ok = 200 <= response.status_code < 300
+    SENT.labels("ok" if ok else "refused").inc()
+    error = "" if ok else f"HTTP {response.status_code}"
+    return Result(job, ok, response.status_code, error, timezone.now())
+
+
+class Sender:
+    """Keeps up to `concurrency` POSTs in flight; polls the outbox when it has room."""
+
+    def __init__(self, concurrency: int | None = None, poll_seconds: float = 0.5):
+        self.concurrency = concurrency or int(settings.AICALL["WEBHOOK_CONCURRENCY"])
+        self.poll_seconds = poll_seconds
+        self.stopping = asyncio.Event()
+        self.results: list[Result] = []
+        self.inflight: set[asyncio.Task] = set()
+        # One client (one connection) per slot: httpx's pool costs grow with its size, and
+        # fifty one-connection pools send three times faster than one fifty-connection pool.
+        self.clients: list[httpx.AsyncClient] = []
+        self.free_slots: list[int] = []
+        self.sent = 0
+        self._exchange = sync_to_async(exchange, thread_sensitive=True)
+
+    def _client(self) -> httpx.AsyncClient:
+        timeout = _conf("WEBHOOK_TIMEOUT_SECONDS")
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    async def _send(self, slot: int, job: Job) -> None:
+        try:
+            result = await post(self.clients[slot], job)
+        except Exception as exc:  # a result must be stored whatever happened, or the row
+            # would wait for its lease to run out
+            log.exception("webhook delivery %s crashed", job.delivery_id)
+            result = Result(job, False, None, f"{type(exc).__name__}: {exc}", timezone.now())
+        self.results.append(result)
+        self.free_slots.append(slot)
+
+    async def run(self, *, until_idle: bool = False) -> None:
+        """Deliver until `stopping` is set (or, with until_idle, nothing is due or in flight).
+
+        Results are stored and new rows claimed in one transaction, at most every 0.2 s
+        while POSTs are in flight: at hundreds of deliveries a second the outbox costs five
+        transactions a second, not two per delivery, which matters to a dialer sharing
+        SQLite's single write lock.
+        """
+        self.clients = [self._client() for _ in range(self.concurrency)]
+        self.free_slots = list(range(self.concurrency))
+        try:
+            await self._deliver(until_idle)
+            if self.inflight:
+                await asyncio.wait(self.inflight)
+            if self.results:
+                await self._exchange(self.results, 0)
+                self.sent += len(self.results)
+                self.results = []
+        finally:
+            for client in self.clients:
+                await client.aclose()
+            await sync_to_async(close_connection, thread_sensitive=True)()
+
+    async def _deliver(self, until_idle: bool) -> None:
+        loop = asyncio.get_running_loop()
+        last_flush = idle_until = 0.0
+        while not self.stopping.is_set():
+            now = loop.time()
+            free = len(self.free_slots)
+            # While POSTs are in flight the outbox is touched at most every EXCHANGE_SECONDS:
+            # each exchange is a write transaction, and on SQLite the dialer waits for it.
+            due = not self.inflight or now - last_flush >= EXCHANGE_SECONDS
+            may_claim = free > 0 and now >= idle_until
+            claim_now = due and may_claim and free >= max(1, self.concurrency // 2)
+            flush_now = due and bool(self.results)
+            jobs: list[Job] = []
+            if claim_now or flush_now:
+                batch, self.results = self.results, []
+                try:
+                    jobs = await self._exchange(batch, free if may_claim else 0)
+                except DatabaseError:
+                    log.exception("webhook sender: database error; retrying")
+                    self.results = batch + self.results
+                    await sync_to_async(close_old_connections, thread_sensitive=True)()
+                    await self._pause(2.0)
+                    continue
+                self.sent += len(batch)
+                last_flush = now
+                if may_claim and not jobs:
+                    idle_until = now + self.poll_seconds
+            for job in jobs:
+                task = asyncio.create_task(self._send(self.free_slots.pop(), job))
+                self.inflight.add(task)
+                task.add_done_callback(self.inflight.discard)
+            if self.inflight:
+                await asyncio.wait(self.inflight, timeout=0.05, return_when=asyncio.FIRST_COMPLETED)
+            elif not jobs and not self.results:
+                if until_idle:
+                    return
+                await self._pause(max(0.0, idle_until - loop.time()))
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
