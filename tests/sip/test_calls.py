@@ -257,3 +257,32 @@ def test_stopping_the_carrier_hangs_up_calls_in_progress_and_settles_them(sipp):
     assert outcome.answered and outcome.hangup_cause == base.NORMAL_CLEARING
     assert 1.5 < outcome.duration_seconds < 4
     assert callee.proc.wait(10) == 0, callee.errors()  # it got our BYE
+
+
+def test_transfer_calls_keep_a_slot_for_their_bridged_leg_when_workers_are_full(sipp):
+    refusing = sipp("refer_refused.xml", calls=2)
+    agent = sipp("agent_answer.xml", calls=2)
+    others = sipp("answer_hold.xml", calls=2, extra=("-d", "1000"))
+    target = f"sip:agent@127.0.0.1:{agent.port}"
+    transfer_menu = {"timeout_seconds": 5, "keys": {"1": {"action": "transfer", "target": target}}}
+    hold_menu = {"timeout_seconds": 5, "keys": {"9": {"action": "hangup"}}}
+
+    async def scenario():
+        carrier = SipCarrier(bind_address="127.0.0.1")
+        await carrier.start()
+        try:
+            calls = [
+                carrier.place_call(request(others, call_id=1, ivr_menu=hold_menu)),
+                carrier.place_call(request(others, call_id=2, ivr_menu=hold_menu)),
+                carrier.place_call(request(refusing, call_id=3, ivr_menu=transfer_menu)),
+                carrier.place_call(request(refusing, call_id=4, ivr_menu=transfer_menu)),
+            ]
+            return await asyncio.wait_for(asyncio.gather(*calls), 40)
+        finally:
+            await carrier.stop()
+
+    outcomes = asyncio.run(scenario())
+    assert all(o.answered and o.hangup_cause == base.NORMAL_CLEARING for o in outcomes)
+    assert [o.transferred_to for o in outcomes[2:]] == [target, target]
+    for callee in (refusing, agent, others):
+        assert callee.proc.wait(15) == 0, callee.errors()

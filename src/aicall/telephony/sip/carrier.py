@@ -220,6 +220,7 @@ class SipCarrier(base.Carrier):
             log.error("call %s: could not prepare the prompt: %s", request.call_id, exc)
             return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
         recording = self._recording_path(request)
+        slots = 2 if _may_transfer(plan) else 1
         self._keys += 1
         command: dict[str, Any] = {
             "op": "call",
@@ -250,7 +251,7 @@ class SipCarrier(base.Carrier):
 
         async with self._limiter(trunk):
             try:
-                worker = await self.pool.acquire()
+                worker = await self.pool.acquire(slots)
             except PoolUnavailable as exc:
                 log.error("call %s: %s", request.call_id, exc)
                 return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
@@ -262,7 +263,7 @@ class SipCarrier(base.Carrier):
                 raise
             finally:
                 self.active -= 1
-                await self.pool.release(worker)
+                await self.pool.release(worker, slots)
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         outcome = outcome_from_event(result)
@@ -276,6 +277,15 @@ class SipCarrier(base.Carrier):
             outcome.sip_code,
         )
         return outcome
+
+
+def _may_transfer(node: dict[str, Any]) -> bool:
+    for option in (node.get("keys") or {}).values():
+        if option["action"] == "transfer":
+            return True
+        if option["action"] == "submenu" and _may_transfer(option["menu"]):
+            return True
+    return False
 
 
 async def _wait_settled(

@@ -273,14 +273,18 @@ class WorkerPool:
         for _ in range(max(0, count)):
             self._spawn()
 
-    async def acquire(self) -> WorkerProcess:
-        """A worker with a free call slot, starting one when every slot is taken."""
+    async def acquire(self, slots: int = 1) -> WorkerProcess:
+        """A worker with `slots` free call slots, starting one when every slot is taken.
+
+        A call that may transfer takes 2: its own and one for the bridged second leg the
+        worker places when the trunk refuses the REFER (a worker holds 4 calls, no more).
+        """
         while True:
             if self.closed:
                 raise PoolUnavailable("the SIP carrier is stopping")
-            worker = self._pick() if not self._waiters else None
+            worker = self._pick(slots) if not self._waiters else None
             if worker is not None:
-                worker.reserved += 1
+                worker.reserved += slots
                 self._grow(len(self._waiters))
                 return worker
             if self.start_failures >= MAX_START_FAILURES and not self.starting:
@@ -300,27 +304,28 @@ class WorkerPool:
             # Woken for a freed slot: take it now rather than queue again.
             if self.closed:
                 raise PoolUnavailable("the SIP carrier is stopping")
-            worker = self._pick()
+            worker = self._pick(slots)
             if worker is not None:
-                worker.reserved += 1
+                worker.reserved += slots
                 self._grow(len(self._waiters))
                 return worker
 
-    def _pick(self) -> WorkerProcess | None:
+    def _pick(self, slots: int = 1) -> WorkerProcess | None:
         # Fill the busiest worker that has room: fewer, fuller processes cost less CPU.
         best = None
         for worker in self.workers:
-            if worker.alive and not worker.stopping and worker.reserved < self.calls_per_worker:
+            room = self.calls_per_worker - worker.reserved
+            if worker.alive and not worker.stopping and room >= slots:
                 if best is None or worker.reserved > best.reserved:
                     best = worker
         return best
 
-    async def release(self, worker: WorkerProcess) -> None:
-        worker.reserved -= 1
+    async def release(self, worker: WorkerProcess, slots: int = 1) -> None:
+        worker.reserved -= slots
         if worker.reserved == 0:
             worker.idle_since = time.monotonic()
         if worker.alive and not worker.stopping:
-            self._wake(1)
+            self._wake(slots)
 
     def _worker_exited(self, worker: WorkerProcess) -> None:
         if worker in self.workers:
