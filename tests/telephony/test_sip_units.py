@@ -69,3 +69,12 @@ def test_numbers_and_uris_follow_the_trunk():
     assert sip_uri(national, "+84912345678") == "sip:0912345678@10.0.0.1:5060"
     assert sip_uri(e164, "0912345678") == "sip:+84912345678@carrier.vn;transport=tcp"
     assert sip_uri(national, "sip:agent@pbx.local") == "sip:agent@pbx.local"
+
+
+def test_sip_carrier_capacity_is_the_worker_pools_ceiling(settings):
+    from aicall.telephony.sip.carrier import SipCarrier
+
+    # Constructing the carrier starts nothing: workers start in start().
+    assert SipCarrier(max_workers=3).capacity() == 12
+    settings.AICALL = {**settings.AICALL, "SIP_MAX_WORKERS": 250}
+    assert SipCarrier().capacity() == 1000

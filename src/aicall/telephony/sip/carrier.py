@@ -126,6 +126,14 @@ class SipCarrier(base.Carrier):
     def channels_in_use(self) -> int:
         return self.active
 
+    def capacity(self) -> int:
+        """The pool's ceiling: the dialer claims no more calls than the workers can hold.
+
+        Without it a dialer would claim (and count as in flight) thousands of calls that
+        then wait inside the carrier for a PJSIP slot, starving other dialers of them.
+        """
+        return self.pool.max_workers * self.pool.calls_per_worker
+
     def worker_pids(self) -> list[int]:
         return self.pool.pids()
 
