@@ -17,6 +17,7 @@ from django.conf import settings
 from aicall.campaigns.models import Campaign, CampaignStatus, CampaignType
 from aicall.telephony.base import TrunkConfig
 from aicall.telephony.models import Trunk
+from aicall.telephony.trunks import trunk_config
 
 SANDBOX_KEY = "sandbox"
 
@@ -97,15 +98,7 @@ def load_trunks() -> tuple[dict[int, TrunkInfo], int | None]:
             caller_id=t.caller_id,
             max_channels=t.max_channels,
             calls_per_second=t.calls_per_second,
-            config=TrunkConfig(
-                name=t.name,
-                proxy=t.proxy,
-                transport=t.transport,
-                username=t.username,
-                password=t.password,
-                number_format=t.number_format,
-                dtmf_payload_type=t.dtmf_payload_type,
-            ),
+            config=trunk_config(t),
         )
         if t.is_default and default_id is None:
             default_id = t.pk
