@@ -54,6 +54,7 @@ urlpatterns = [
     ),
     path("calls/", calls.all_calls, name="calls"),
     path("calls/download.<str:fmt>", calls.all_calls_download, name="calls_download"),
+    path("calls/<int:call_id>/recording.wav", calls.call_recording, name="call_recording"),
     path("do-not-call/", dnc.dnc, name="dnc"),
     path("do-not-call/remove/", dnc.dnc_remove, name="dnc_remove"),
     path("do-not-call/upload/", dnc.dnc_upload, name="dnc_upload"),

@@ -1,11 +1,15 @@
 """The calls table (per campaign and across campaigns) and its downloads."""
 
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
+from aicall.calls.models import Call
 from aicall.campaigns.queries import campaigns_of
 from aicall.web import downloads, stats
 from aicall.web.access import owner_id
@@ -69,3 +73,21 @@ def all_calls_download(request: HttpRequest, fmt: str) -> HttpResponseBase:
 @login_required
 def campaign_calls_download(request: HttpRequest, campaign_id: int, fmt: str) -> HttpResponseBase:
     return _download(request, fmt, owned_campaign(request, campaign_id))
+
+
+@login_required
+def call_recording(request: HttpRequest, call_id: int) -> HttpResponseBase:
+    """The call's WAV recording (campaigns with `record_calls`), for its owner only."""
+    recording = (
+        Call.objects.filter(pk=call_id, owner_id=owner_id(request))
+        .values_list("recording", flat=True)
+        .first()
+    )
+    if not recording:
+        raise Http404
+    root = Path(settings.MEDIA_ROOT).resolve()
+    path = (root / recording).resolve()
+    # The column is written by the carrier, but a path must never leave MEDIA_ROOT.
+    if not path.is_relative_to(root) or not path.is_file():
+        raise Http404
+    return FileResponse(path.open("rb"), content_type="audio/wav", filename=f"call-{call_id}.wav")
