@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 packages=()
 command -v espeak-ng >/dev/null || packages+=(espeak-ng)
 command -v sox >/dev/null || packages+=(sox)
+# MP3 uploads (campaign audio) are converted by sox, which reads MP3 only with this plugin.
+sox -h 2>/dev/null | grep -qw mp3 || packages+=(libsox-fmt-mp3)
 command -v sipp >/dev/null || packages+=(sip-tester)
 if [ "${1:-}" = "--dev" ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)

@@ -136,6 +136,18 @@ AICALL: dict[str, Any] = {
     "TOKEN_TTL_SECONDS": 60 * 24 * 3600,
     "EXPORT_LIMIT_CAP": 1000,
     "AUDIO_CACHE_DIR": DATA_DIR / "audio",
+    # SIP media workers: the address their SIP/RTP sockets bind (the trunk must reach it),
+    # the first SIP port (worker N binds base+N; 0 lets the OS choose) and the pool's cap.
+    "SIP_BIND_ADDRESS": os.environ.get(
+        "AICALL_SIP_BIND_ADDRESS",
+        "0.0.0.0",  # noqa: S104 - the carrier must reach us
+    ),
+    "SIP_PORT_BASE": int(os.environ.get("AICALL_SIP_PORT_BASE", "0")),
+    # RTP: worker N takes ports base+20N .. base+20N+19 (4 calls need 8; room to retry).
+    "SIP_RTP_PORT_BASE": int(os.environ.get("AICALL_SIP_RTP_PORT_BASE", "16384")),
+    "SIP_MAX_WORKERS": int(os.environ.get("AICALL_SIP_MAX_WORKERS", "250")),
+    # Workers started with the dialer (4 calls each), so the first burst need not wait.
+    "SIP_MIN_WORKERS": int(os.environ.get("AICALL_SIP_MIN_WORKERS", "1")),
     # API budgets (docs/api-extensions.md): per account, and failed secret_key guesses per
     # client address. X-Forwarded-For is only believed behind a proxy you configure.
     "API_RATE_PER_SECOND": float(os.environ.get("AICALL_API_RATE_PER_SECOND", "100")),

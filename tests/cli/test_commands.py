@@ -135,3 +135,34 @@ def test_campaign_command_in_process(db):
     call_command("campaign", "update", str(campaign.pk), "--calling-hours", "00:00-24:00")
     campaign.refresh_from_db()
     assert str(campaign.calling_hours_start) == "00:00:00" == str(campaign.calling_hours_end)
+
+
+def test_serve_runs_the_api_and_static_files_and_stops_on_sigterm(db_path, tmp_path):
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "AICALL_SQLITE_PATH": db_path, "AICALL_DATA_DIR": str(tmp_path)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aicall", "serve", "--port", str(port), "--no-dialer"], env=env
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                response = httpx.get(f"{base}/api/users/call-log", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        assert response.status_code == 401 and response.json()["code"] == "401"
+        assert httpx.get(f"{base}/api/docs").status_code == 200
+        css = httpx.get(f"{base}/static/admin/css/base.css")
+        assert css.status_code == 200 and "text/css" in css.headers["content-type"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == 0

@@ -39,8 +39,11 @@ class RecordingCarrier(Carrier):
 
     name = "recording"
 
-    def __init__(self, speed: float = 1000.0, hold_seconds: float | None = None) -> None:
+    def __init__(
+        self, speed: float = 1000.0, hold_seconds: float | None = None, limit: int | None = None
+    ) -> None:
         self.speed = speed
+        self.limit = limit
         self.hold_seconds = hold_seconds  # wall seconds every call lasts, if set
         self.requests: list[CallRequest] = []
         self.starts: list[float] = []
@@ -49,6 +52,9 @@ class RecordingCarrier(Carrier):
 
     def channels_in_use(self) -> int:
         return self.in_use
+
+    def capacity(self) -> int | None:
+        return self.limit
 
     async def place_call(
         self, request: CallRequest, on_answered: AnsweredCallback | None = None

@@ -76,6 +76,17 @@ def test_sandbox_limits_apply_without_a_trunk(user, harness, settings):
     assert carrier.max_in_use == 2
 
 
+def test_the_carriers_own_capacity_caps_one_process(user, harness, settings):
+    settings.AICALL = {**settings.AICALL, "SANDBOX_CALLS_PER_SECOND": 0}
+    campaign = ivr(user, max_concurrent_calls=50)
+    queue(campaign, numbers(12, "0"))
+    carrier = RecordingCarrier(hold_seconds=0.1, limit=4)  # e.g. one PJSIP worker
+    h = harness(carrier)
+    wait_until(settled(campaign))
+    h.stop()
+    assert len(carrier.requests) == 12 and carrier.max_in_use == 4
+
+
 def test_voice_otp_goes_ahead_of_queued_broadcast(user, harness):
     trunk = Trunk.objects.create(
         name="t", proxy="sip:127.0.0.1:5060", max_channels=1, calls_per_second=0, is_default=True

@@ -133,3 +133,14 @@ def test_sandbox_plan(digit, answered, note, sip, duration, keys):
 def test_sandbox_no_answer_rings_for_the_ring_timeout():
     _, seconds = plan_call(request("+84901234564", ring_timeout_seconds=20))
     assert seconds == 20
+
+
+def test_carrier_registry(settings):
+    from aicall.telephony.registry import UnknownTelephony, get_carrier
+    from aicall.telephony.sandbox import SandboxCarrier
+
+    settings.AICALL = {**settings.AICALL, "TELEPHONY": "sandbox", "SANDBOX_SPEED": 50.0}
+    carrier = get_carrier()
+    assert isinstance(carrier, SandboxCarrier) and carrier.speed == 50.0
+    with pytest.raises(UnknownTelephony):
+        get_carrier("pots")

@@ -116,3 +116,20 @@ def test_drain_timeout_interrupts_what_is_left(user, harness):
     wait_until(settled(campaign))
     notes = set(Call.objects.filter(pk__in=ids).values_list("hangup_cause", flat=True))
     assert notes == {"INTERRUPTED"}
+
+
+def test_a_dialer_declared_dead_stops_and_stores_nothing(user, harness):
+    campaign = ivr(user, max_concurrent_calls=5)
+    ids = queue(campaign, numbers(3, "0"))
+    carrier = RecordingCarrier(hold_seconds=0.8)
+    h = harness(carrier)
+    wait_until(lambda: len(carrier.requests) == 3)
+    # Another dialer decided this one was gone and settled its calls.
+    DialerProcess.objects.filter(name=h.dialer.name).update(
+        stopped_at=timezone.now(), stop_reason="declared dead"
+    )
+    liveness.recover_orphans("other", dead_after_seconds=30, now=timezone.now())
+    wait_until(lambda: not h.thread.is_alive(), timeout=10)
+    calls = Call.objects.filter(pk__in=ids)
+    assert {(c.state, c.hangup_cause) for c in calls} == {(50, "INTERRUPTED")}
+    assert CallAttempt.objects.filter(call_id__in=ids).count() == 3

@@ -244,3 +244,33 @@ def test_script_is_rendered_for_each_contact(user, harness):
     wait_until(settled(campaign))
     h.stop()
     assert carrier.requests[0].script_text == "Chào anh Nam, mã đơn 42, {missing}."
+
+
+def test_prometheus_counters_follow_the_calls(user, harness):
+    from prometheus_client import REGISTRY
+
+    def value(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    names = [
+        ("aicall_dialer_calls_started_total", {}),
+        ("aicall_dialer_calls_answered_total", {}),
+        ("aicall_dialer_calls_failed_total", {"cause": "USER BUSY"}),
+        ("aicall_dialer_calls_not_placed_total", {"reason": "DO NOT CALL"}),
+    ]
+    before = [value(n, **labels) for n, labels in names]
+    campaign = ivr(user)
+    do_add_do_not_call(user.pk, "0901000009")
+    queue(
+        campaign,
+        [
+            {"phone_number": "0901000001"},
+            {"phone_number": "0901000003"},
+            {"phone_number": "0901000009"},
+        ],
+    )
+    h = harness(RecordingCarrier())
+    wait_until(settled(campaign))
+    h.stop()
+    after = [value(n, **labels) for n, labels in names]
+    assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 1, 1]

@@ -15,3 +15,11 @@ def other_web(other_user):
     client = Client()
     client.force_login(other_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Dashboard figures are cached for seconds; ids repeat across tests, so start clean."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -32,6 +32,7 @@ def test_profile_hides_the_secret_until_revealed(web, user):
     assert web.get(reverse("web:reveal_secret")).status_code == 405
     revealed = web.post(reverse("web:reveal_secret"))
     assert user.secret_key in revealed.text
+    assert "no-store" in revealed["Cache-Control"]
 
 
 def test_rotating_the_secret_revokes_old_tokens(web, user, api):

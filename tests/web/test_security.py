@@ -37,10 +37,12 @@ def post_urls(campaign):
     ]
 
 
-def test_every_form_refuses_a_post_without_csrf_token(csrf_client, ivr_campaign, user):
+def test_every_form_refuses_a_post_without_csrf_token(csrf_client, web, ivr_campaign, user):
     secret = user.secret_key
-    for url in post_urls(ivr_campaign):
-        assert csrf_client.post(url, {}).status_code == 403, url
+    mapping_url = upload(web, ivr_campaign, csv_file([["phone_number"], ["0901234567"]]))
+    for url in [*post_urls(ivr_campaign), mapping_url]:
+        assert csrf_client.post(url, {"col_0": "phone_number"}).status_code == 403, url
+    assert not Call.objects.exists()
     user.refresh_from_db()
     assert user.secret_key == secret
     ivr_campaign.refresh_from_db()
@@ -118,3 +120,10 @@ def test_script_tags_in_uploaded_names_are_shown_as_text(web, ivr_campaign):
     for html in (preview, report, calls):
         assert evil not in html
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+def test_the_404_page_is_the_sites_own(other_web, ivr_campaign):
+    response = other_web.get(f"/campaigns/{ivr_campaign.pk}/")
+    assert response.status_code == 404
+    assert "Không tìm thấy trang" in response.text
+    assert "Reminders" not in response.text

@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from aicall.accounts.models import User
+from aicall.accounts.services import do_rotate_secret_key, do_set_active
 
 
 @admin.register(User)
@@ -17,3 +18,24 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ["created_at", "secret_rotated_at", "last_login"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    actions = ["rotate_secret_key", "disable_accounts", "enable_accounts"]
+
+    @admin.action(description="Rotate secret_key (every access_token of the account stops working)")
+    def rotate_secret_key(self, request, queryset):
+        for user in queryset:
+            do_rotate_secret_key(user)
+        self.message_user(
+            request, f"New secret_key for {queryset.count()} account(s).", messages.SUCCESS
+        )
+
+    @admin.action(description="Disable accounts (no sign-in, API tokens refused)")
+    def disable_accounts(self, request, queryset):
+        for user in queryset.exclude(pk=request.user.pk):
+            do_set_active(user, False)
+        self.message_user(request, "Accounts disabled.", messages.SUCCESS)
+
+    @admin.action(description="Enable accounts")
+    def enable_accounts(self, request, queryset):
+        for user in queryset:
+            do_set_active(user, True)
+        self.message_user(request, "Accounts enabled.", messages.SUCCESS)

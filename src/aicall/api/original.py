@@ -19,7 +19,12 @@ from aicall.api.responses import (
     fail,
     ok,
 )
-from aicall.calls.queries import export_page, finished_calls, page_from_query
+from aicall.calls.queries import (
+    count_if_whole_history,
+    export_page,
+    finished_calls,
+    page_from_query,
+)
 from aicall.campaigns.queries import campaign_for_owner
 
 router = Router(tags=["Original API"])
@@ -91,13 +96,14 @@ def import_contacts(request: HttpRequest, campaign_id: str) -> HttpResponse:
     return run_import(request, user, campaign, contacts)
 
 
-def _call_page(request: HttpRequest, owner_id: int, campaign_id: int | None, default_start):
-    page = page_from_query(request.GET, default_start)
+def _call_page(request: HttpRequest, owner_id: int, campaign_id: int | None, since):
+    page = page_from_query(request.GET, since)
     calls = finished_calls(owner_id=owner_id, campaign_id=campaign_id, page=page)
     if wants_csv(request.GET):  # extension: the whole range as CSV (api/csv_export.py)
         name = f"campaign-{campaign_id}-calls.csv" if campaign_id else "call-log.csv"
         return csv_download(request, calls, name)
-    total, rows = export_page(calls, page)
+    known_total = count_if_whole_history(page, owner_id=owner_id, campaign_id=campaign_id)
+    total, rows = export_page(calls, page, known_total)
     return ok(results={"limit": page.limit, "total": total, "calls": rows})
 
 

@@ -22,7 +22,7 @@ class CallState(models.IntegerChoices):
 
 
 FINISHED_STATES = (CallState.ANSWERED, CallState.NOT_ANSWERED)
-FINISHED = Q(state__in=[40, 50])
+FINISHED = Q(status="done")  # such rows have state 40 or 50 (a constraint says so)
 
 
 class Priority(models.IntegerChoices):
@@ -35,9 +35,12 @@ class Priority(models.IntegerChoices):
 class Call(models.Model):
     """One accepted contact of a campaign, and the outcome of its (last) attempt."""
 
-    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE)
+    # No single-column indexes on these two: SQLite's planner would pick them over the
+    # partial export/call-log indexes below and sort a million rows. The composite indexes
+    # lead with the same columns and serve every lookup by campaign or owner.
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, db_index=False)
     # Denormalised from the campaign so that call-log is one index range per account.
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False)
     phone_e164 = models.CharField(max_length=20)
     phone_as_sent = models.CharField(max_length=64)
     otp_code = models.CharField(max_length=6, blank=True)
@@ -66,22 +69,24 @@ class Call(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        # Plain (not partial) indexes: SQLite uses a partial index only when the query spells
+        # its condition with literals, and Django binds every value as a parameter.
+        # Export and call-log read one (campaign|owner, status=done) range in called_at
+        # order, so a deep OFFSET and the total count walk the index, never the table.
         indexes = [
-            models.Index(
-                fields=["campaign", "called_at", "id"], condition=FINISHED, name="call_export"
-            ),
-            models.Index(fields=["owner", "called_at", "id"], condition=FINISHED, name="call_log"),
-            models.Index(
-                fields=["priority", "due_at"],
-                condition=Q(status="queued"),
-                name="call_due",
-            ),
-            models.Index(fields=["campaign", "status"], name="call_campaign_status"),
+            models.Index(fields=["campaign", "status", "called_at", "id"], name="call_export"),
+            models.Index(fields=["owner", "status", "called_at", "id"], name="call_log"),
+            models.Index(fields=["status", "priority", "due_at"], name="call_due"),
+            models.Index(fields=["status", "claimed_by"], name="call_in_flight"),
             # The dialer's claim: one campaign's queued calls in due order.
             models.Index(fields=["campaign", "status", "due_at", "id"], name="call_claim"),
-            models.Index(
-                fields=["claimed_by"], condition=Q(status="dialing"), name="call_in_flight"
-            ),
+        ]
+        constraints = [
+            # Export and call-log select finished calls by status alone (see the indexes).
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(state__in=[40, 50]),
+                name="done_calls_have_a_final_state",
+            )
         ]
 
     def __str__(self) -> str:
@@ -136,4 +141,22 @@ class IdempotentImport(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_unique")
+        ]
+
+
+class FinishedCallCount(models.Model):
+    """How many finished calls a campaign and an account have, kept by database triggers.
+
+    Export's `total` over a campaign's whole history would otherwise count a million index
+    entries per request. Triggers (migration 0003) keep these rows exact whatever code
+    changes a call's status, in the same transaction. Scope is "campaign" or "owner".
+    """
+
+    scope = models.CharField(max_length=8)
+    scope_id = models.BigIntegerField()
+    finished = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "scope_id"], name="one_counter_per_scope")
         ]

@@ -5,10 +5,11 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from aicall.calls.models import FINISHED, Call, CallState, CallStatus
+from aicall.calls.models import FINISHED, Call, CallState, CallStatus, FinishedCallCount
 from aicall.lib.phones import to_national
 from aicall.lib.vntime import format_called_at, from_epoch_ms
 
@@ -54,13 +55,44 @@ def page_from_query(params: Any, default_start: datetime) -> Page:
 
 
 def finished_calls(*, owner_id: int, campaign_id: int | None, page: Page) -> QuerySet[Call]:
-    """Finished calls (state 40/50) placed in [start, end], oldest first, ties by id."""
-    calls = Call.objects.filter(owner_id=owner_id)
+    """Finished calls (state 40/50) placed in [start, end], oldest first, ties by id.
+
+    With a campaign, the caller has checked it belongs to `owner_id` (campaign_for_owner);
+    filtering on one column only lets the database use one partial index for the range.
+    """
     if campaign_id is not None:
-        calls = calls.filter(campaign_id=campaign_id)
+        calls = Call.objects.filter(campaign_id=campaign_id)
+    else:
+        calls = Call.objects.filter(owner_id=owner_id)
     return calls.filter(FINISHED, called_at__gte=page.start, called_at__lte=page.end).order_by(
         "called_at", "id"
     )
+
+
+def count_if_whole_history(page: Page, *, owner_id: int, campaign_id: int | None) -> int | None:
+    """The total from the trigger-kept counter when the page's range spans every finished call.
+
+    Two index seeks find the first and last finished call of the campaign (or account); if
+    the range covers both, the counter is the answer. SQLite only (migration calls/0004);
+    None means: count the range.
+    """
+    if connection.vendor != "sqlite":
+        return None
+    if campaign_id is not None:
+        scope, scope_id = "campaign", campaign_id
+        history = Call.objects.filter(FINISHED, campaign_id=campaign_id)
+    else:
+        scope, scope_id = "owner", owner_id
+        history = Call.objects.filter(FINISHED, owner_id=owner_id)
+    by_time = history.values_list("called_at", flat=True)
+    first = by_time.order_by("called_at", "id").first()
+    last = by_time.order_by("-called_at", "-id").first()
+    if first is None or last is None:
+        return 0
+    if page.start > first or page.end < last:
+        return None
+    counter = FinishedCallCount.objects.filter(scope=scope, scope_id=scope_id).first()
+    return counter.finished if counter else 0
 
 
 def call_object(row: tuple) -> dict[str, Any]:
@@ -78,16 +110,27 @@ def call_object(row: tuple) -> dict[str, Any]:
     }
 
 
-def export_page(calls: QuerySet[Call], page: Page) -> tuple[int, list[dict[str, Any]]]:
+def export_page(
+    calls: QuerySet[Call], page: Page, whole_history: int | None = None
+) -> tuple[int, list[dict[str, Any]]]:
     """(total, call objects of this page).
 
     The page's ids come from the covering index first (a deep OFFSET then skips index
-    entries, not table rows), and only those rows are read in full.
+    entries, not table rows), and only those rows are read in full. A page in the second
+    half is found walking the index backwards from the end, so no page costs more than
+    half a walk on top of the count. `whole_history` is the total when the caller knows
+    it already (see `count_if_whole_history`).
     """
-    total = calls.count()
+    total = calls.count() if whole_history is None else whole_history
     if page.offset >= total:
         return total, []
-    ids = list(calls.values_list("id", flat=True)[page.offset : page.offset + page.limit])
+    ids_by_time = calls.values_list("id", flat=True)
+    end = min(page.offset + page.limit, total)
+    if page.offset > total // 2:
+        backwards = ids_by_time.reverse()[total - end : total - page.offset]
+        ids = list(backwards)[::-1]
+    else:
+        ids = list(ids_by_time[page.offset : end])
     rows = Call.objects.filter(id__in=ids).values_list(*_EXPORT_FIELDS)
     order = {call_id: n for n, call_id in enumerate(ids)}
     return total, [call_object(row) for row in sorted(rows, key=lambda r: order[r[0]])]
@@ -99,18 +142,10 @@ def iter_call_objects(calls: QuerySet[Call], chunk_size: int = 2000):
         yield call_object(row)
 
 
-def campaign_progress(campaign_id: int) -> dict[str, int]:
-    """Live counts of a campaign: queued, in_progress, answered, failed, total.
-
-    One grouped query over the (campaign, status) index; cheap enough to poll while it runs.
-    """
+def progress_counts(calls: QuerySet[Call]) -> dict[str, int]:
+    """Counts of `calls`: queued, in_progress, answered, failed, total (one grouped query)."""
     counts = {"queued": 0, "in_progress": 0, "answered": 0, "failed": 0}
-    rows = (
-        Call.objects.filter(campaign_id=campaign_id)
-        .values_list("status", "state")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    rows = calls.values_list("status", "state").annotate(n=Count("id")).order_by()
     for status, state, n in rows:
         if status == CallStatus.QUEUED:
             counts["queued"] += n
@@ -122,3 +157,8 @@ def campaign_progress(campaign_id: int) -> dict[str, int]:
             counts["failed"] += n
     counts["total"] = sum(counts.values())
     return counts
+
+
+def campaign_progress(campaign_id: int) -> dict[str, int]:
+    """Live counts of a campaign; cheap enough to poll while it runs."""
+    return progress_counts(Call.objects.filter(campaign_id=campaign_id))

@@ -177,8 +177,10 @@ def claim_due_calls(
             claimed, skipped = _claim_campaign(dialer, campaign, wanted, now)
             result.do_not_call += skipped
             slots = pacer.take(key, len(claimed))
+            gap = 1.0 / pacer.rate[key] if pacer.rate[key] > 0 else 0.0
             for call, slot in zip(claimed, slots, strict=True):
                 call.start_at = slot
+                call.min_gap_seconds = gap
             result.claimed.extend(claimed)
             limit -= len(claimed) + skipped
         pacer.save()

@@ -136,6 +136,7 @@ class Dialer:
         self._flush_now = asyncio.Event()
         self._db: ThreadPoolExecutor | None = None
         self._rotate = 0
+        self._next_start: dict[str, float] = {}
 
     # -- the database thread -------------------------------------------------------------
 
@@ -202,7 +203,11 @@ class Dialer:
         while not self.stopping:
             self._wake.clear()
             claimed_full = False
-            free = opts.max_calls - len(self.active)
+            limit = opts.max_calls
+            carrier_limit = self.carrier.capacity()
+            if carrier_limit is not None:
+                limit = min(limit, carrier_limit)
+            free = limit - len(self.active)
             try:
                 campaigns = await self.db(self.cache.refresh)
                 if free > 0 and campaigns:
@@ -249,9 +254,7 @@ class Dialer:
         answered_at: datetime | None = None
         counted = False
         try:
-            delay = claimed.start_at - time.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
+            await self._wait_for_slot(claimed)
             request = build_request(claimed)
             placed_at = self.clock.now()
 
@@ -296,6 +299,19 @@ class Dialer:
         )
         if len(self._finished) >= self.options.claim_batch:
             self._flush_now.set()
+
+    async def _wait_for_slot(self, claimed: ClaimedCall) -> None:
+        """Sleep until the call's start slot, and keep this process's starts on one trunk at
+        least 1/cps apart even when the event loop ran late (calls then start later, never
+        in a burst)."""
+        key = claimed.campaign.pacing_key
+        while True:
+            delay = max(claimed.start_at, self._next_start.get(key, 0.0)) - time.time()
+            if delay <= 0:
+                break
+            await asyncio.sleep(delay)
+        if claimed.min_gap_seconds > 0:
+            self._next_start[key] = time.time() + claimed.min_gap_seconds
 
     async def _drain(self) -> None:
         if self.active:

@@ -31,6 +31,19 @@ log = logging.getLogger("aicall.dialer")
 RECOVERY_BATCH = 2000
 
 
+def host_identity() -> str:
+    """This host as far as pids go: the hostname and the pid namespace.
+
+    Two containers may share a hostname; their pids only mean something inside their own
+    namespace, so a pid is checked only against dialers of the same namespace.
+    """
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        namespace = 0
+    return f"{socket.gethostname()[:200]}/{namespace}"
+
+
 def new_dialer_name() -> str:
     host = socket.gethostname()[:40]
     return f"{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -40,7 +53,7 @@ def register(name: str) -> DialerProcess:
     now = timezone.now()
     return DialerProcess.objects.create(
         name=name,
-        hostname=socket.gethostname(),
+        hostname=host_identity(),
         pid=os.getpid(),
         started_at=now,
         heartbeat_at=now,
@@ -82,7 +95,7 @@ def _pid_exists(pid: int) -> bool:
 
 def alive_dialers(dead_after_seconds: float) -> set[str]:
     cutoff = timezone.now() - timedelta(seconds=dead_after_seconds)
-    host = socket.gethostname()
+    host = host_identity()
     alive = set()
     rows = DialerProcess.objects.filter(stopped_at__isnull=True, heartbeat_at__gte=cutoff)
     for name, hostname, pid in rows.values_list("name", "hostname", "pid"):

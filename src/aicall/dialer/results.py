@@ -43,6 +43,8 @@ class ClaimedCall:
     custom_fields: dict[str, Any]
     start_at: float
     claimed_at: datetime
+    # 1 / calls-per-second of its trunk (0: no rate limit): the least gap between two starts.
+    min_gap_seconds: float = 0.0
 
 
 @dataclass
@@ -154,23 +156,24 @@ def _write(rows: list[_Row], now: datetime) -> None:
     call_params = []
     attempt_params = []
     for r in rows:
-        key_press = format_key_press(r.key_presses)
+        # Column widths: a carrier's odd value must not make the whole batch fail forever.
+        key_press = format_key_press(r.key_presses)[:500]
         due_at = now + timedelta(seconds=r.campaign.retry_interval_seconds) if r.retry else None
         call_params.append(
             (
                 CallStatus.QUEUED.value if r.retry else CallStatus.DONE.value,
                 r.state,
                 adapt(due_at),
-                r.campaign.effective_caller_id,
+                r.campaign.effective_caller_id[:32],
                 adapt(r.called_at),
                 adapt(r.answered_at),
                 adapt(r.ended_at),
                 r.duration_seconds,
                 orjson.dumps([[d, round(s, 3)] for d, s in r.key_presses]).decode(),
                 key_press,
-                r.cause,
+                r.cause[:64],
                 r.sip_code,
-                r.recording,
+                r.recording[:300],
                 r.call_id,
             )
         )
@@ -181,7 +184,7 @@ def _write(rows: list[_Row], now: datetime) -> None:
                 adapt(r.ended_at),
                 r.duration_seconds,
                 key_press,
-                r.cause,
+                r.cause[:64],
                 r.sip_code,
                 r.call_id,
                 r.attempt,

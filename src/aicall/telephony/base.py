@@ -40,6 +40,9 @@ class TrunkConfig:
     password: str = field(default="", repr=False)
     number_format: str = "national"
     dtmf_payload_type: int = 101
+    caller_id: str = ""  # used when the campaign names none
+    max_channels: int = 0  # simultaneous calls on this trunk; 0 = no limit
+    calls_per_second: float = 0.0  # new calls a second on this trunk; 0 = no limit
 
 
 @dataclass
@@ -71,7 +74,8 @@ class CallOutcome:
     answered_after_seconds: float | None = None
     duration_seconds: float = 0.0  # from answer to hang-up; 0 when never answered
     key_presses: list[tuple[str, float]] = field(default_factory=list)  # (digit, s from answer)
-    recording_path: str = ""
+    recording_path: str = ""  # relative to MEDIA_ROOT
+    transferred_to: str = ""  # the SIP URI the callee was transferred to (IVR transfer)
 
 
 # Called once when the callee answers (for the optional "call started" webhook, metrics).
@@ -97,3 +101,10 @@ class Carrier(abc.ABC):
 
     def channels_in_use(self) -> int:
         return 0
+
+    def capacity(self) -> int | None:
+        """Calls this carrier can hold at once in this process (None: no limit of its own).
+
+        The dialer never has more calls in flight than this (e.g. PJSIP workers x 4).
+        """
+        return None

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from aicall.web.stats import Bucket
 
-WIDTH, HEIGHT = 640, 220
+WIDTH, HEIGHT = 960, 240
+MAX_BAR_WIDTH = 36.0
 LEFT, RIGHT, TOP, BOTTOM = 40, 8, 10, 26
 
 
@@ -23,6 +24,10 @@ class Bar:
     failed_h: float
     label: str
     title: str
+
+    @property
+    def center(self) -> float:
+        return round(self.x + self.width / 2, 1)
 
 
 def nice_ceiling(value: int) -> int:
@@ -41,8 +46,8 @@ def bar_chart(buckets: list[Bucket], label_format: str) -> dict:
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     top = nice_ceiling(max((b.total for b in buckets), default=0))
     slot = plot_w / max(len(buckets), 1)
-    width = max(slot * 0.7, 1.0)
-    every = max(1, math.ceil(len(buckets) / 8))
+    width = min(max(slot * 0.7, 1.0), MAX_BAR_WIDTH)
+    every = max(1, math.ceil(len(buckets) / 10))
     bars = []
     for n, bucket in enumerate(buckets):
         answered_h = plot_h * bucket.answered / top

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, Min, QuerySet
-from django.db.models.functions import Substr, TruncDay, TruncHour, TruncMinute
+from django.db.models.functions import Substr, TruncDay, TruncHour, TruncMinute, TruncSecond
 from django.utils import timezone
 
-from aicall.calls.models import FINISHED, Call, CallState, CallStatus
+from aicall.calls.models import FINISHED, Call, CallState
+from aicall.calls.queries import progress_counts
 
 MAX_BUCKETS = 60
 
@@ -22,17 +23,7 @@ def calls_of(owner_id: int, campaign_id: int | None = None) -> QuerySet[Call]:
 
 
 def progress(calls: QuerySet[Call]) -> dict[str, int]:
-    counts = {"queued": 0, "in_progress": 0, "answered": 0, "failed": 0}
-    for status, state, n in calls.values_list("status", "state").annotate(n=Count("id")).order_by():
-        if status == CallStatus.QUEUED:
-            counts["queued"] += n
-        elif status == CallStatus.DIALING:
-            counts["in_progress"] += n
-        elif state == CallState.ANSWERED:
-            counts["answered"] += n
-        else:
-            counts["failed"] += n
-    counts["total"] = sum(counts.values())
+    counts = progress_counts(calls)
     finished = counts["answered"] + counts["failed"]
     counts["finished"] = finished
     counts["answer_rate"] = round(100 * counts["answered"] / finished) if finished else 0
@@ -51,6 +42,7 @@ class Bucket:
 
 
 _UNITS = [
+    (timedelta(seconds=60), timedelta(seconds=1), TruncSecond, "%H:%M:%S"),
     (timedelta(hours=1), timedelta(minutes=1), TruncMinute, "%H:%M"),
     (timedelta(days=3), timedelta(hours=1), TruncHour, "%d/%m %Hh"),
     (None, timedelta(days=1), TruncDay, "%d/%m"),
@@ -95,6 +87,8 @@ def over_time(calls: QuerySet[Call]) -> tuple[list[Bucket], str]:
 
 def _truncate(moment: datetime, step: timedelta) -> datetime:
     local = timezone.localtime(moment)
+    if step == timedelta(seconds=1):
+        return local.replace(microsecond=0)
     if step == timedelta(minutes=1):
         return local.replace(second=0, microsecond=0)
     if step == timedelta(hours=1):

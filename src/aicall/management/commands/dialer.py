@@ -2,12 +2,13 @@
 
 import asyncio
 import logging
+import os
 import signal
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from aicall.dialer.engine import Dialer, DialerOptions
-from aicall.telephony.registry import get_carrier
+from aicall.telephony.registry import UnknownTelephony, get_carrier
 
 log = logging.getLogger("aicall.dialer")
 
@@ -19,8 +20,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        port = os.environ.get("AICALL_DIALER_METRICS_PORT")
         parser.add_argument(
-            "--metrics-port", type=int, help="serve Prometheus metrics on this port"
+            "--metrics-port",
+            type=int,
+            default=int(port) if port else None,
+            help="serve Prometheus metrics on this port (default: $AICALL_DIALER_METRICS_PORT)",
         )
         parser.add_argument(
             "--metrics-addr", default="127.0.0.1", help="address for --metrics-port"
@@ -36,8 +41,12 @@ class Command(BaseCommand):
             from prometheus_client import start_http_server
 
             start_http_server(options["metrics_port"], addr=options["metrics_addr"])
+        try:
+            carrier = get_carrier()
+        except (ImportError, UnknownTelephony) as exc:
+            raise CommandError(f"cannot start the telephony: {exc}") from exc
         dialer = Dialer(
-            get_carrier(),
+            carrier,
             options=DialerOptions.from_settings(
                 max_calls=options["max_calls"],
                 claim_batch=options["claim_batch"],

@@ -1,6 +1,7 @@
 """`aicall serve`: migrations, then the website + API (uvicorn), and the dialer and the
 webhook sender as supervised child processes."""
 
+import contextlib
 import logging
 import os
 import signal
@@ -55,10 +56,6 @@ class ChildSupervisor(threading.Thread):
                 self.process.kill()
 
 
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(0)
-
-
 class Command(BaseCommand):
     help = (
         "Run the website, the API, the dialer and the webhook sender together "
@@ -83,19 +80,23 @@ class Command(BaseCommand):
         for child in children:
             child.start()
         log.info("aicall on http://%s:%s (API docs at /api/docs)", host, port)
-        # uvicorn re-raises the SIGTERM it handled once it has shut down; with the default
-        # handler that would kill this process before `finally` stops the children, leaving
-        # them orphaned. Turn it into SystemExit instead.
-        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        config = uvicorn.Config(
+            "aicall.asgi:application",
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=30,
+        )
+        server = uvicorn.Server(config)
+        # uvicorn re-raises SIGTERM after its graceful shutdown, so the process would die
+        # "killed by signal" before `finally` stops the children (orphaning them). Ask it
+        # to exit instead, then stop the children and exit 0.
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: setattr(server, "should_exit", True))
         try:
-            uvicorn.run(
-                "aicall.asgi:application",
-                host=host,
-                port=port,
-                log_level="warning",
-                lifespan="off",
-                timeout_graceful_shutdown=30,
-            )
+            server.run()
         finally:
             # Stop them all at once: each gets the whole grace period, not what is left.
             for child in children:

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from aicall.accounts.services import do_rotate_secret_key
@@ -19,6 +20,7 @@ class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+    next_page = "web:dashboard"
 
 
 class LogoutView(auth_views.LogoutView):
@@ -45,6 +47,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "web/profile.html", {"nav": "profile"})
 
 
+@never_cache
 @login_required
 @require_POST
 def reveal_secret(request: HttpRequest) -> HttpResponse:
@@ -67,6 +70,7 @@ def rotate_secret(request: HttpRequest) -> HttpResponse:
     return render(request, "web/rotate_confirm.html", {"nav": "profile"})
 
 
+@never_cache
 @login_required
 @require_POST
 def new_token(request: HttpRequest) -> HttpResponse:

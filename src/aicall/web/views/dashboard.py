@@ -1,16 +1,34 @@
 """Dashboards: one for the account, one inside each campaign's page (polled by htmx)."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 
 from aicall.web import charts, stats
 from aicall.web.access import owner_id
 from aicall.web.labels import CALL_STATE
 from aicall.web.views.campaigns import owned_campaign
 
+FIGURES_CACHE_SECONDS = 3
+
 
 def _figures(owner_id: int, campaign_id: int | None) -> dict:
+    """The dashboard's numbers, computed at most once every few seconds per scope.
+
+    Every open tab polls them; on a campaign of 100,000 calls one computation takes about
+    half a second, so tabs share it instead of each paying for it.
+    """
+    key = f"web:figures:{owner_id}:{campaign_id or 0}:{get_language()}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = _compute(owner_id, campaign_id)
+        cache.set(key, figures, FIGURES_CACHE_SECONDS)
+    return figures
+
+
+def _compute(owner_id: int, campaign_id: int | None) -> dict:
     calls = stats.calls_of(owner_id, campaign_id)
     buckets, label_format = stats.over_time(calls)
     counts = stats.progress(calls)
@@ -22,8 +40,8 @@ def _figures(owner_id: int, campaign_id: int | None) -> dict:
         "donut": charts.donut(counts["answer_rate"]),
         "causes": charts.share_bars(stats.hangup_causes(calls)),
         "keys": charts.share_bars(keys),
-        "answered_label": CALL_STATE[40],
-        "failed_label": CALL_STATE[50],
+        "answered_label": str(CALL_STATE[40]),
+        "failed_label": str(CALL_STATE[50]),
     }
 
 

@@ -55,3 +55,13 @@
     xhr.send(new FormData(form));
   });
 })();
+
+/* A poll answered by the sign-in page means the session ended: go there instead of
+ * swapping a whole login form into a table cell. */
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var url = event.detail.xhr.responseURL || "";
+  if (url.indexOf("/login/") !== -1 && window.location.pathname.indexOf("/login/") === -1) {
+    event.detail.shouldSwap = false;
+    window.location.href = url;
+  }
+});

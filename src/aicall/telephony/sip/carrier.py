@@ -1,0 +1,320 @@
+"""The SIP carrier: real calls over a SIP trunk through a pool of PJSIP media workers.
+
+The dialer awaits `place_call` for every call at once; each waits for its trunk's channel
+and pacing limits, then for a worker slot, hands the worker a plan of what to play (audio
+clips rendered here, cached) and what each key does, and returns the worker's outcome
+mapped to the contract's Q.850 notes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Callable
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from aicall.lib.phones import to_e164, to_national
+from aicall.speech.base import SpeechEngine, SpeechError
+from aicall.speech.clips import default_engine, otp_clips, uploaded_audio, wav_seconds
+from aicall.telephony import base
+from aicall.telephony.base import AnsweredCallback, CallOutcome, CallRequest, TrunkConfig
+from aicall.telephony.sip.causes import note_for_sip_code
+from aicall.telephony.sip.pool import PoolUnavailable, WorkerPool, WorkerProcess
+
+log = logging.getLogger("aicall.sip")
+
+OTP_REPLAY_TIMEOUT_SECONDS = 6
+# The longest an answered call may last; a worker that has not reported a call's end this
+# long after its ring timeout is stuck (it gets a hangup, then it is killed and replaced).
+MAX_CALL_SECONDS = 3600
+STUCK_GRACE_SECONDS = 60
+HANGUP_GRACE_SECONDS = 10
+
+
+@lru_cache(maxsize=8192)
+def _clip_seconds(path: str) -> float:
+    # Cached clips are named by the hash of their content, so a path's length never changes.
+    return wav_seconds(path)
+
+
+def trunk_host(trunk: TrunkConfig) -> str:
+    """`sip:HOST:PORT;params` -> `HOST:PORT`."""
+    proxy = trunk.proxy.strip()
+    for prefix in ("sips:", "sip:"):
+        if proxy.startswith(prefix):
+            proxy = proxy[len(prefix) :]
+    return proxy.split(";", 1)[0].split("@")[-1]
+
+
+def dial_number(trunk: TrunkConfig, number: str) -> str:
+    """The number as the trunk wants it: national `0…` or E.164 `+84…`."""
+    e164 = to_e164(number) or number
+    return e164 if trunk.number_format == "e164" else to_national(e164)
+
+
+def sip_uri(trunk: TrunkConfig, target: str) -> str:
+    if target.startswith(("sip:", "sips:")):
+        return target
+    uri = f"sip:{dial_number(trunk, target)}@{trunk_host(trunk)}"
+    return uri + ";transport=tcp" if trunk.transport == "tcp" else uri
+
+
+class TrunkLimiter:
+    """A trunk's channel limit and call pacing, shared by every call on the trunk."""
+
+    def __init__(self, max_channels: int, calls_per_second: float):
+        self.channels = asyncio.Semaphore(max_channels) if max_channels > 0 else None
+        self.interval = 1.0 / calls_per_second if calls_per_second > 0 else 0.0
+        self.next_at = 0.0
+
+    async def __aenter__(self) -> None:
+        if self.channels is not None:
+            await self.channels.acquire()
+        if self.interval:
+            now = time.monotonic()
+            start = max(now, self.next_at)
+            self.next_at = start + self.interval
+            if start > now:
+                await asyncio.sleep(start - now)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.channels is not None:
+            self.channels.release()
+
+
+class SipCarrier(base.Carrier):
+    name = "sip"
+
+    def __init__(
+        self,
+        *,
+        bind_address: str | None = None,
+        port_base: int | None = None,
+        rtp_port_base: int | None = None,
+        max_workers: int | None = None,
+        min_workers: int | None = None,
+        idle_seconds: float = 60.0,
+        speech: SpeechEngine | None = None,
+    ):
+        conf = settings.AICALL
+        self.pool = WorkerPool(
+            bind_address=bind_address or conf["SIP_BIND_ADDRESS"],
+            port_base=conf.get("SIP_PORT_BASE", 0) if port_base is None else port_base,
+            rtp_port_base=rtp_port_base or conf.get("SIP_RTP_PORT_BASE", 16384),
+            max_workers=max_workers or conf.get("SIP_MAX_WORKERS", 250),
+            min_workers=min_workers or conf.get("SIP_MIN_WORKERS", 1),
+            idle_seconds=idle_seconds,
+        )
+        self.speech = speech or default_engine()
+        self.limiters: dict[str, TrunkLimiter] = {}
+        self.active = 0
+        self._keys = 0
+
+    async def start(self) -> None:
+        await self.pool.start()
+
+    async def stop(self) -> None:
+        await self.pool.stop()
+
+    def channels_in_use(self) -> int:
+        return self.active
+
+    def worker_pids(self) -> list[int]:
+        return self.pool.pids()
+
+    def _limiter(self, trunk: TrunkConfig) -> TrunkLimiter:
+        limiter = self.limiters.get(trunk.name)
+        if limiter is None:
+            limiter = TrunkLimiter(trunk.max_channels, trunk.calls_per_second)
+            self.limiters[trunk.name] = limiter
+        return limiter
+
+    # -- what the callee hears -------------------------------------------------------------
+
+    def _clips(self, texts: list[str]) -> list[str]:
+        return [str(self.speech.render(t)) for t in texts if t.strip()]
+
+    def _node(self, menu: dict[str, Any], trunk: TrunkConfig, clips: list[str]) -> dict[str, Any]:
+        keys: dict[str, Any] = {}
+        for digit, option in (menu.get("keys") or {}).items():
+            action = option["action"]
+            entry: dict[str, Any] = {"action": action}
+            if action == "message":
+                entry["clips"] = self._clips([option["message"]])
+                entry["seconds"] = sum(_clip_seconds(c) for c in entry["clips"])
+                entry["then"] = option.get("then", "hangup")
+            elif action == "submenu":
+                sub = option["menu"]
+                entry["menu"] = self._node(sub, trunk, self._clips([sub.get("prompt", "")]))
+            elif action == "transfer":
+                entry["uri"] = sip_uri(trunk, option["target"])
+            keys[digit] = entry
+        return {
+            "clips": clips,
+            "seconds": sum(_clip_seconds(c) for c in clips),
+            "timeout_seconds": menu.get("timeout_seconds", 8),
+            "keys": keys,
+        }
+
+    def build_plan(self, request: CallRequest, trunk: TrunkConfig) -> dict[str, Any]:
+        """The prompt tree for one call, as clip paths the worker plays (renders if needed)."""
+        cache_dir = self.speech.cache_dir
+        clips: list[str]
+        menu: dict[str, Any]
+        if request.otp_code:
+            clips = self._clips([request.script_text])
+            clips += [
+                str(p) for p in otp_clips(self.speech, request.otp_code, request.otp_repeat_count)
+            ]
+            menu = {
+                "timeout_seconds": OTP_REPLAY_TIMEOUT_SECONDS,
+                "keys": {"1": {"action": "repeat"}},
+            }
+            return self._node(menu, trunk, clips)
+        menu = request.ivr_menu or {}
+        if request.audio_path:
+            clips = [str(uploaded_audio(cache_dir, request.audio_path))]
+        else:
+            clips = self._clips([request.script_text])
+        clips += self._clips([str(menu.get("prompt", ""))])
+        return self._node(menu, trunk, clips)
+
+    def _recording_path(self, request: CallRequest) -> tuple[Path, str] | None:
+        if not request.record:
+            return None
+        relative = f"recordings/{date.today():%Y/%m/%d}/{request.call_id}-{request.attempt}.wav"
+        path = Path(settings.MEDIA_ROOT) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path, relative
+
+    # -- placing the call ------------------------------------------------------------------
+
+    async def _supervised(
+        self,
+        worker: WorkerProcess,
+        command: dict[str, Any],
+        on_event: Callable[[dict[str, Any]], None],
+        request: CallRequest,
+    ) -> dict[str, Any]:
+        call = asyncio.ensure_future(worker.call(command, on_event))
+        limit = request.ring_timeout_seconds + MAX_CALL_SECONDS + STUCK_GRACE_SECONDS
+        return await _wait_settled(worker, call, command["id"], limit)
+
+    async def place_call(
+        self, request: CallRequest, on_answered: AnsweredCallback | None = None
+    ) -> CallOutcome:
+        trunk = request.trunk
+        if trunk is None:
+            log.error("call %s: no SIP trunk configured (aicall trunk add)", request.call_id)
+            return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
+        try:
+            plan = await asyncio.to_thread(self.build_plan, request, trunk)
+        except (SpeechError, OSError) as exc:
+            log.error("call %s: could not prepare the prompt: %s", request.call_id, exc)
+            return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
+        recording = self._recording_path(request)
+        self._keys += 1
+        command: dict[str, Any] = {
+            "op": "call",
+            "id": f"{request.call_id}-{request.attempt}-{self._keys}",
+            "uri": sip_uri(trunk, request.callee_e164),
+            "caller_id": request.caller_id or trunk.caller_id,
+            "trunk": {
+                "host": trunk_host(trunk),
+                "transport": trunk.transport,
+                "username": trunk.username,
+                "password": trunk.password,
+                "dtmf_payload_type": trunk.dtmf_payload_type,
+            },
+            "plan": plan,
+            "ring_timeout": request.ring_timeout_seconds,
+            "max_seconds": MAX_CALL_SECONDS,
+            "record": str(recording[0]) if recording else "",
+        }
+        tasks: set[asyncio.Task] = set()
+
+        def on_event(event: dict[str, Any]) -> None:
+            if event["ev"] == "answered" and on_answered is not None:
+                result = on_answered()
+                if inspect.isawaitable(result):
+                    task = asyncio.ensure_future(result)
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+
+        async with self._limiter(trunk):
+            try:
+                worker = await self.pool.acquire()
+            except PoolUnavailable as exc:
+                log.error("call %s: %s", request.call_id, exc)
+                return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
+            self.active += 1
+            try:
+                result = await self._supervised(worker, command, on_event, request)
+            except asyncio.CancelledError:
+                worker.hangup(command["id"])
+                raise
+            finally:
+                self.active -= 1
+                await self.pool.release(worker)
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        outcome = outcome_from_event(result)
+        if recording and outcome.answered and recording[0].exists():
+            outcome.recording_path = recording[1]
+        log.debug(
+            "call %s attempt %s: %s (%s)",
+            request.call_id,
+            request.attempt,
+            outcome.hangup_cause,
+            outcome.sip_code,
+        )
+        return outcome
+
+
+async def _wait_settled(
+    worker: WorkerProcess, call: asyncio.Task, key: str, limit: float
+) -> dict[str, Any]:
+    done, _ = await asyncio.wait({call}, timeout=limit)
+    if not done:
+        worker.hangup(key)
+        done, _ = await asyncio.wait({call}, timeout=HANGUP_GRACE_SECONDS)
+        if not done:
+            worker.kill()
+    return await call
+
+
+def outcome_from_event(event: dict[str, Any]) -> CallOutcome:
+    """The worker's `done` event as a CallOutcome with its Q.850 note."""
+    answered = bool(event.get("answered"))
+    keys = [(str(d), float(s)) for d, s in event.get("keys") or []]
+    common: dict[str, Any] = {
+        "answered": answered,
+        "answered_after_seconds": event.get("answered_after"),
+        "duration_seconds": round(float(event.get("duration") or 0.0), 2),
+        "key_presses": keys,
+        "transferred_to": event.get("transferred_to") or "",
+    }
+    if event.get("worker_died") or event.get("error"):
+        if event.get("error"):
+            log.error("media worker refused a call: %s", event["error"])
+        return CallOutcome(hangup_cause=base.NORMAL_TEMPORARY_FAILURE, sip_code=None, **common)
+    code = event.get("code")
+    if event.get("reason") == "error":
+        # The worker could not play the prompt: the callee heard nothing worth keeping.
+        return CallOutcome(hangup_cause=base.NORMAL_TEMPORARY_FAILURE, sip_code=code, **common)
+    if answered:
+        return CallOutcome(hangup_cause=base.NORMAL_CLEARING, sip_code=200, **common)
+    if event.get("reason") == "ring_timeout":
+        return CallOutcome(hangup_cause=base.NO_ANSWER, sip_code=code or 487, **common)
+    if event.get("reason") in ("local", "shutdown"):
+        return CallOutcome(hangup_cause=base.ORIGINATOR_CANCEL, sip_code=code, **common)
+    return CallOutcome(
+        hangup_cause=note_for_sip_code(int(code or 500)), sip_code=code or None, **common
+    )
