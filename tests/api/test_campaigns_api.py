@@ -196,3 +196,20 @@ def test_original_endpoints_accept_bearer(api, token, ivr_campaign):
         **headers,
     )
     assert status == 200 and body["status"] == 1
+
+
+def test_extensions_are_in_the_openapi_description(api):
+    from django.test import Client
+
+    spec = Client().get("/api/openapi.json").json()
+    paths = spec["paths"]
+    assert {"get", "post"} <= set(paths["/api/campaigns"])
+    assert {"get", "patch"} <= set(paths["/api/campaigns/{campaign_id}"])
+    for suffix in ("start", "stop", "progress", "webhook-secret"):
+        assert f"/api/campaigns/{{campaign_id}}/{suffix}" in paths
+    assert "/api/do-not-call" in paths and "/api/do-not-call/remove" in paths
+    export_params = {
+        p["name"] for p in paths["/api/campaigns/{campaign_id}/export"]["get"]["parameters"]
+    }
+    assert "format" in export_params
+    assert "Idempotency-Key" in spec["info"]["description"]

@@ -28,6 +28,26 @@ Export and call-log: `limit` defaults to 10 and is capped at 1000; bad numbers f
 the defaults. `called_at` is Vietnam time (UTC+7), `duration` whole seconds from answer,
 `key_press` like `1 (29), 2 (35)` (digit and second from answer), `state` 40 answered /
 50 not answered or failed.
+
+Extensions (ours, additive; the four original endpoints answer exactly as before):
+
+- `Idempotency-Key` header on import: a repeat with the same key and the same campaign and
+  contacts within 24 hours returns the first answer (header `Idempotent-Replayed: true`)
+  and calls nobody again; the same key with other contacts is code `409` (HTTP 409).
+- Campaign management (`/campaigns`, `/campaigns/{id}`, start, stop, progress) and the
+  do-not-call list (`/do-not-call`). Bad settings are code `400` with `field` naming the
+  input; another account's campaign is `01`.
+- `format=csv` on export and call-log streams every call of the time range as CSV (same
+  columns as the call objects; `limit`/`offset` do not apply to a download).
+- Webhooks per campaign (`webhook_url`, `webhook_secret`, `webhook_call_started`): signed
+  POSTs `{"event": "call.finished"|"call.started", "data": {<call object>, campaign_id,
+  attempt}}` with Standard Webhooks headers `webhook-id`, `webhook-timestamp`,
+  `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, retried with
+  backoff for 24 hours.
+- Rate limits: 100 requests/s per account with bursts of 1000; failed
+  generate-access-token attempts are limited per client address. Answers carry
+  `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`; over the limit: HTTP 429,
+  code `429`, `Retry-After`.
 """
 
 api = NinjaAPI(
