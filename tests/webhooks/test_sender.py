@@ -123,7 +123,7 @@ def test_timeouts_are_retried(user, fast_retries):
 
 
 def test_gives_up_after_the_retry_window_then_resend_delivers(user, fast_retries):
-    fast_retries.AICALL = {**fast_retries.AICALL, "WEBHOOK_RETRY_WINDOW_SECONDS": 0.5}
+    fast_retries.AICALL = {**fast_retries.AICALL, "WEBHOOK_RETRY_WINDOW_SECONDS": 2.0}
     secret = new_secret()
     with Receiver(secret, fail_first=10**6) as receiver:
         campaign = _campaign(user, receiver.url, secret, started=False)
