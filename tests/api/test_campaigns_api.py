@@ -140,6 +140,7 @@ def test_other_accounts_campaigns_are_01_and_untouched(api, token, other_user):
         other_user.pk,
         {"name": "theirs", "campaign_type": "ivr", "webhook_url": "https://example.com/x"},
     )
+    their_secret = foreign.webhook_secret
     call = Json(api.client, token)
     expected = {"status": 0, "code": "01", "message": MSG_BAD_CAMPAIGN}
     for method, suffix in [
@@ -155,7 +156,8 @@ def test_other_accounts_campaigns_are_01_and_untouched(api, token, other_user):
     assert call("get", "/api/campaigns/abc") == (404, expected)
     assert call("get", "/api/campaigns")[1]["results"]["total"] == 0
     foreign.refresh_from_db()
-    assert foreign.name == "theirs" and not foreign.is_running and not foreign.webhook_secret
+    assert foreign.name == "theirs" and not foreign.is_running
+    assert foreign.webhook_secret == their_secret  # the rotate endpoint did not touch it
 
 
 def test_every_extension_endpoint_wants_a_token(api, token, ivr_campaign):

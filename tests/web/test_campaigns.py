@@ -117,3 +117,17 @@ def test_menu_preview_draws_the_tree_or_the_error(web):
     bad = {"keys": {"1": {"action": "back"}}}
     error = web.post(reverse("web:menu_preview"), {"ivr_menu": json.dumps(bad)}).text
     assert 'id="menu-error"' in error and "nowhere to go" in error
+
+
+def test_a_webhook_url_set_on_the_website_gets_a_signing_secret(web, user):
+    url = "https://shop.example.vn/hook"
+    response = web.post(reverse("web:campaign_create"), form_data(webhook_url=url))
+    assert response.status_code == 302
+    campaign = Campaign.objects.get(owner=user)
+    assert campaign.webhook_url == url
+    assert campaign.webhook_secret.startswith("whsec_")
+    secret = campaign.webhook_secret
+    edit = reverse("web:campaign_edit", args=[campaign.pk])
+    assert web.post(edit, form_data(webhook_url=url, name="renamed")).status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.name == "renamed" and campaign.webhook_secret == secret

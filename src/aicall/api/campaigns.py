@@ -27,7 +27,7 @@ from aicall.campaigns.services import (
     format_calling_hours,
 )
 from aicall.lib.vntime import format_called_at
-from aicall.webhooks.services import clean_webhook_settings, do_rotate_webhook_secret
+from aicall.webhooks.services import do_rotate_webhook_secret
 
 router = Router(tags=["Campaigns (extension)"])
 
@@ -110,8 +110,7 @@ def create_campaign(request: HttpRequest) -> HttpResponse:
         return bad_token()
     try:
         raw = _settings_from(body)
-        webhook = clean_webhook_settings(raw, None)
-        campaign = do_create_campaign(user.pk, {**raw, **webhook})
+        campaign = do_create_campaign(user.pk, raw)
     except CampaignError as exc:
         return invalid(exc.field, exc.message)
     return ok(results=campaign_object(campaign, progress=True))
@@ -153,8 +152,7 @@ def update_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
             raise CampaignError("campaign_type", "campaign_type cannot change after creation")
         # Validate everything before writing anything: bad input changes nothing.
         with transaction.atomic():
-            webhook = clean_webhook_settings(raw, campaign)
-            campaign = do_update_campaign(campaign, {**raw, **webhook})
+            campaign = do_update_campaign(campaign, raw)
     except CampaignError as exc:
         return invalid(exc.field, exc.message)
     return ok(results=campaign_object(campaign, progress=True))

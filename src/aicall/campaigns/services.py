@@ -10,6 +10,7 @@ from django.utils import timezone
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.ivr_menu import validate_menu
 from aicall.campaigns.models import Campaign, CampaignStatus, CampaignType
+from aicall.webhooks.services import clean_webhook_settings
 
 __all__ = ["CampaignError"]
 
@@ -101,8 +102,9 @@ def clean_settings(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
+@transaction.atomic
 def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = False) -> Campaign:
-    values = clean_settings(raw)
+    values = {**clean_settings(raw), **clean_webhook_settings(raw, None)}
     if "name" not in values:
         raise CampaignError("name", "name is required")
     if "campaign_type" not in values:
@@ -115,7 +117,7 @@ def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = Fals
 
 @transaction.atomic
 def do_update_campaign(campaign: Campaign, raw: dict[str, Any]) -> Campaign:
-    values = clean_settings(raw)
+    values = {**clean_settings(raw), **clean_webhook_settings(raw, campaign)}
     for name, value in values.items():
         setattr(campaign, name, value)
     campaign.save()

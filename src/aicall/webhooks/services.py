@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
 
+from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.models import Campaign
-from aicall.campaigns.services import CampaignError
 from aicall.webhooks.models import DeliveryStatus, WebhookDelivery
 from aicall.webhooks.signing import new_secret, secret_bytes
 
