@@ -33,7 +33,8 @@ def bare_executemany(db_path: Path, rows: list[dict], campaign_id: int, owner_id
     connection = sqlite3.connect(db_path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
-    start_id = connection.execute("SELECT MAX(id) FROM calls_call").fetchone()[0] + 1
+    connection.execute("PRAGMA cache_size=-65536")  # as the server's connections (settings.py)
+    start_id = connection.execute("SELECT COALESCE(MAX(id), 0) FROM calls_call").fetchone()[0] + 1
     values = [
         (
             start_id + i,

@@ -9,7 +9,13 @@ from django.db import connection
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from aicall.calls.models import FINISHED, Call, CallState, CallStatus, FinishedCallCount
+from aicall.calls.models import (
+    Call,
+    CallState,
+    CallStatus,
+    FinishedCallCount,
+    finished_only,
+)
 from aicall.lib.phones import to_national
 from aicall.lib.vntime import format_called_at, from_epoch_ms
 
@@ -64,9 +70,8 @@ def finished_calls(*, owner_id: int, campaign_id: int | None, page: Page) -> Que
         calls = Call.objects.filter(campaign_id=campaign_id)
     else:
         calls = Call.objects.filter(owner_id=owner_id)
-    return calls.filter(FINISHED, called_at__gte=page.start, called_at__lte=page.end).order_by(
-        "called_at", "id"
-    )
+    in_range = calls.filter(called_at__gte=page.start, called_at__lte=page.end)
+    return finished_only(in_range).order_by("called_at", "id")
 
 
 def count_if_whole_history(page: Page, *, owner_id: int, campaign_id: int | None) -> int | None:
@@ -80,10 +85,10 @@ def count_if_whole_history(page: Page, *, owner_id: int, campaign_id: int | None
         return None
     if campaign_id is not None:
         scope, scope_id = "campaign", campaign_id
-        history = Call.objects.filter(FINISHED, campaign_id=campaign_id)
+        history = finished_only(Call.objects.filter(campaign_id=campaign_id))
     else:
         scope, scope_id = "owner", owner_id
-        history = Call.objects.filter(FINISHED, owner_id=owner_id)
+        history = finished_only(Call.objects.filter(owner_id=owner_id))
     by_time = history.values_list("called_at", flat=True)
     first = by_time.order_by("called_at", "id").first()
     last = by_time.order_by("-called_at", "-id").first()

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Count, F
 
-from aicall.calls.models import Call, CallAttempt, CallStatus, DoNotCall
+from aicall.calls.models import Call, CallAttempt, CallStatus, DoNotCall, in_flight_only
 from aicall.campaigns.models import CampaignStatus
 from aicall.dialer.models import PacingBucket
 from aicall.dialer.policy import DO_NOT_CALL, in_calling_hours
@@ -50,7 +50,7 @@ def eligible_campaigns(campaigns: dict[int, CampaignInfo], now: datetime) -> lis
 
 def in_flight_by_campaign() -> dict[int, int]:
     rows = (
-        Call.objects.filter(status=CallStatus.DIALING)
+        in_flight_only(Call.objects.all())
         .values_list("campaign_id")
         .annotate(n=Count("id"))
         .order_by()

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from aicall.calls.models import Call, CallStatus
+from aicall.calls.models import Call, CallStatus, in_flight_only
 from aicall.campaigns.models import Campaign, CampaignType
 from aicall.dialer.models import DialerProcess
 from aicall.dialer.policy import OTP_EXPIRED
@@ -109,7 +109,7 @@ def recover_orphans(me: str, dead_after_seconds: float, now: datetime) -> tuple[
     """Settle calls in flight on dialers that are gone. Returns (finished, retried)."""
     alive = alive_dialers(dead_after_seconds) | {me}
     owners = set(
-        Call.objects.filter(status=CallStatus.DIALING)
+        in_flight_only(Call.objects.all())
         .exclude(claimed_by__in=alive)
         .values_list("claimed_by", flat=True)
         .distinct()
@@ -123,8 +123,8 @@ def recover_orphans(me: str, dead_after_seconds: float, now: datetime) -> tuple[
     while True:
         with transaction.atomic():
             rows = list(
-                Call.objects.select_for_update(skip_locked=True)
-                .filter(status=CallStatus.DIALING, claimed_by__in=owners)
+                in_flight_only(Call.objects.select_for_update(skip_locked=True))
+                .filter(claimed_by__in=owners)
                 .values_list("id", "attempt_count", "phone_e164", "claimed_at", "campaign_id")[
                     :RECOVERY_BATCH
                 ]
