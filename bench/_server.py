@@ -35,7 +35,7 @@ def server(extra_env: dict | None = None, dialer: bool = False) -> Iterator[tupl
     run(["migrate", "-v", "0"], env)
     args = [sys.executable, "-m", "aicall", "serve", "--port", str(port)]
     if not dialer:
-        args.append("--no-dialer")
+        args += ["--no-dialer", "--no-webhooks"]
     process = subprocess.Popen(args, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -74,7 +74,8 @@ def check_contacts(contacts: list, *, otp_required: bool) -> CheckedContacts:
         if phone is None:
             skipped.append((index, SkipReason.INVALID_PHONE))
             continue
-        otp = normalize_otp(item.get("otp_code"))
+        raw_otp = item.get("otp_code")
+        otp = None if raw_otp is None else normalize_otp(raw_otp)
         if otp is None:
             if otp_required:
                 skipped.append((index, SkipReason.INVALID_OTP))
@@ -84,15 +85,21 @@ def check_contacts(contacts: list, *, otp_required: bool) -> CheckedContacts:
             skipped.append((index, SkipReason.DUPLICATE))
             continue
         seen.add(phone)
-        custom = {k: v for k, v in item.items() if k not in KNOWN_FIELDS}
+        # Most contacts carry only the documented keys: skip building an empty dict for them.
+        custom = (
+            {}
+            if item.keys() <= KNOWN_FIELDS
+            else {k: v for k, v in item.items() if k not in KNOWN_FIELDS}
+        )
+        danh_xung, ho_ten = item.get("danh_xung"), item.get("ho_ten")
         accepted.append(
             AcceptedContact(
                 index=index,
                 phone_as_sent=raw_phone,
                 phone_e164=phone,
                 otp_code=otp,
-                danh_xung=_text(item.get("danh_xung")),
-                ho_ten=_text(item.get("ho_ten")),
+                danh_xung=danh_xung if type(danh_xung) is str else _text(danh_xung),
+                ho_ten=ho_ten if type(ho_ten) is str else _text(ho_ten),
                 custom_fields=custom,
             )
         )

@@ -94,7 +94,8 @@ class Call(models.Model):
                 fields=["campaign", "called_at", "id"], condition=FINISHED, name="call_export"
             ),
             models.Index(fields=["owner", "called_at", "id"], condition=FINISHED, name="call_log"),
-            models.Index(fields=["status", "priority", "due_at"], name="call_due"),
+            # The website's account-wide calls and dashboard (counts by status).
+            models.Index(fields=["owner", "status"], name="call_owner_status"),
             # Calls in flight, by dialer: partial, so importing queued calls costs nothing
             # here. Queries state the condition with in_flight_only() (see FINISHED_SQL).
             models.Index(

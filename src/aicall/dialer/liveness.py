@@ -16,7 +16,6 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from aicall.calls.models import Call, CallStatus, in_flight_only
@@ -150,27 +149,25 @@ def recover_orphans(me: str, dead_after_seconds: float, now: datetime) -> tuple[
 def expire_otp_calls(now: datetime) -> int:
     """Finish queued voice-OTP calls older than their campaign's expiry: never placed."""
     expired = 0
-    campaign_ids = set(
-        Call.objects.filter(status=CallStatus.QUEUED, priority=0)
-        .values_list("campaign_id", flat=True)
-        .distinct()
-    )
-    if not campaign_ids:
-        return 0
+    # Every voice-OTP campaign, running or not (a stopped one's queued codes expire too);
+    # each one's check below is a range of the (campaign, status, …) claim index.
     expiries = dict(
-        Campaign.objects.filter(
-            id__in=campaign_ids, campaign_type=CampaignType.VOICE_OTP
-        ).values_list("id", "otp_expiry_seconds")
+        Campaign.objects.filter(campaign_type=CampaignType.VOICE_OTP).values_list(
+            "id", "otp_expiry_seconds"
+        )
     )
     infos = None
     for campaign_id, expiry in expiries.items():
         cutoff = now - timedelta(seconds=expiry)
+        due = Call.objects.filter(
+            campaign_id=campaign_id, status=CallStatus.QUEUED, created_at__lt=cutoff
+        )
+        # A read first: on SQLite every transaction takes the write lock, and most
+        # campaigns have nothing to expire on most heartbeats.
+        if not due.exists():
+            continue
         with transaction.atomic():
-            ids = list(
-                Call.objects.select_for_update(skip_locked=True)
-                .filter(Q(campaign_id=campaign_id, status=CallStatus.QUEUED, created_at__lt=cutoff))
-                .values_list("id", flat=True)[:5000]
-            )
+            ids = list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:5000])
             if not ids:
                 continue
             infos = infos or campaign_infos(set(expiries))

@@ -13,7 +13,8 @@ from functools import lru_cache
 import phonenumbers
 
 _SEPARATORS = re.compile(r"[\s.\-()]+")
-_NATIONAL = re.compile(r"^(?:\+84|0084|84|0)([1-9]\d{7,9})$")
+# Prefixes in the order a reader tries them: international, then national trunk prefix 0.
+_PREFIXES = ("+84", "0084", "84", "0")
 
 
 @lru_cache(maxsize=65536)
@@ -37,12 +38,13 @@ def to_e164(raw: object) -> str | None:
     """The number in E.164 (`+84901234567`), or None when it is not a valid Vietnamese number."""
     if not isinstance(raw, str) or not raw or len(raw) > 40:
         return None
-    match = _NATIONAL.match(_SEPARATORS.sub("", raw))
-    if match:
-        nsn = match.group(1)
-        if _valid_shape(nsn[:5], len(nsn)):
-            return "+84" + nsn
-        return None
+    written = raw if raw.isdigit() else _SEPARATORS.sub("", raw)
+    for prefix in _PREFIXES:
+        if written.startswith(prefix):
+            nsn = written[len(prefix) :]
+            if 8 <= len(nsn) <= 10 and nsn[0] != "0" and nsn.isascii() and nsn.isdigit():
+                return "+84" + nsn if _valid_shape(nsn[:5], len(nsn)) else None
+            break
     return _slow_e164(raw)
 
 
