@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from aicall.telephony.models import Trunk
+from aicall.telephony.models import SETTABLE_FIELDS, Trunk
 
 
 class TrunkForm(forms.ModelForm):
@@ -12,18 +12,7 @@ class TrunkForm(forms.ModelForm):
 
     class Meta:
         model = Trunk
-        fields = [
-            "name",
-            "proxy",
-            "transport",
-            "username",
-            "password",
-            "caller_id",
-            "max_channels",
-            "calls_per_second",
-            "number_format",
-            "dtmf_payload_type",
-        ]
+        fields = list(SETTABLE_FIELDS)
 
     def clean_password(self) -> str:
         password = self.cleaned_data.get("password") or ""

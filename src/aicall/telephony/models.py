@@ -12,6 +12,21 @@ class NumberFormat(models.TextChoices):
     E164 = "e164", "E.164 (+84…)"
 
 
+# What an operator sets on a trunk (the CLI's `trunk add` and the admin form).
+SETTABLE_FIELDS = (
+    "name",
+    "proxy",
+    "transport",
+    "username",
+    "password",
+    "caller_id",
+    "max_channels",
+    "calls_per_second",
+    "number_format",
+    "dtmf_payload_type",
+)
+
+
 class Trunk(models.Model):
     """A SIP trunk to a carrier, managed by the operator (`aicall trunk add`)."""
 

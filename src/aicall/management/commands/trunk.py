@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand
 from aicall.accounts.models import User
 from aicall.campaigns.models import Campaign
 from aicall.management.output import die, emit
-from aicall.telephony.models import Trunk
+from aicall.telephony.models import SETTABLE_FIELDS, Trunk
 from aicall.telephony.services import (
     TrunkError,
     do_add_trunk,
@@ -59,19 +59,7 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, **options):
         try:
             if action == "add":
-                fields = (
-                    "name",
-                    "proxy",
-                    "transport",
-                    "username",
-                    "password",
-                    "caller_id",
-                    "max_channels",
-                    "calls_per_second",
-                    "number_format",
-                    "dtmf_payload_type",
-                )
-                added = do_add_trunk({f: options[f] for f in fields})
+                added = do_add_trunk({f: options[f] for f in SETTABLE_FIELDS})
                 if options["make_default"]:
                     do_set_default_trunk(added)
                 emit(public_trunk(added))
