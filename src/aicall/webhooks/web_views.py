@@ -3,13 +3,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aicall.campaigns.models import Campaign
-from aicall.campaigns.queries import campaign_for_owner
+from aicall.web.access import owned_campaign
 from aicall.webhooks.models import DeliveryStatus, WebhookDelivery
 from aicall.webhooks.queries import deliveries_of, delivery_counts
 from aicall.webhooks.services import do_resend_delivery, do_rotate_webhook_secret
@@ -17,17 +16,9 @@ from aicall.webhooks.services import do_resend_delivery, do_rotate_webhook_secre
 PER_PAGE = 50
 
 
-def _campaign(request: HttpRequest, campaign_id: int) -> Campaign:
-    """The signed-in account's campaign, or 404: another account's looks like none."""
-    campaign = campaign_for_owner(request.user.pk or 0, campaign_id)
-    if campaign is None:
-        raise Http404
-    return campaign
-
-
 @login_required
 def delivery_log(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = _campaign(request, campaign_id)
+    campaign = owned_campaign(request, campaign_id)
     status = request.GET.get("status") or None
     page = Paginator(deliveries_of(campaign.pk, status), PER_PAGE).get_page(request.GET.get("page"))
     return render(
@@ -47,7 +38,7 @@ def delivery_log(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def resend(request: HttpRequest, campaign_id: int, delivery_id: int) -> HttpResponse:
-    campaign = _campaign(request, campaign_id)
+    campaign = owned_campaign(request, campaign_id)
     delivery = get_object_or_404(WebhookDelivery, pk=delivery_id, campaign_id=campaign.pk)
     do_resend_delivery(delivery)
     messages.success(request, _("Event %(id)s will be sent again.") % {"id": delivery.pk})
@@ -57,7 +48,7 @@ def resend(request: HttpRequest, campaign_id: int, delivery_id: int) -> HttpResp
 @login_required
 @require_POST
 def rotate_secret(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = _campaign(request, campaign_id)
+    campaign = owned_campaign(request, campaign_id)
     do_rotate_webhook_secret(campaign)
     messages.success(request, _("New signing secret created; update your receiver."))
     return redirect("webhooks:log", campaign_id=campaign.pk)

@@ -12,9 +12,8 @@ from django.shortcuts import render
 from aicall.calls.models import Call
 from aicall.campaigns.queries import campaigns_of
 from aicall.web import downloads, stats
-from aicall.web.access import owner_id
+from aicall.web.access import owned_campaign, owner_id
 from aicall.web.callfilters import CallFilterForm
-from aicall.web.views.campaigns import owned_campaign
 
 CALLS_PER_PAGE = 50
 

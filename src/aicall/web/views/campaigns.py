@@ -5,7 +5,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from aicall.calls.queries import campaign_progress
 from aicall.campaigns.ivr_menu import MenuError, validate_menu
 from aicall.campaigns.models import Campaign
-from aicall.campaigns.queries import campaign_for_owner, campaigns_of
+from aicall.campaigns.queries import campaigns_of
 from aicall.campaigns.services import (
     CampaignError,
     do_create_campaign,
@@ -21,20 +21,12 @@ from aicall.campaigns.services import (
     do_stop_campaign,
     do_update_campaign,
 )
-from aicall.web.access import owner_id
+from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import CampaignForm
 from aicall.web.labels import menu_editor_labels
 from aicall.web.scripts import SAMPLE_CONTACT, render_script
 
 CAMPAIGNS_PER_PAGE = 25
-
-
-def owned_campaign(request: HttpRequest, campaign_id: int) -> Campaign:
-    """The signed-in account's campaign, or 404: another account's looks like no campaign."""
-    campaign = campaign_for_owner(owner_id(request), campaign_id)
-    if campaign is None:
-        raise Http404
-    return campaign
 
 
 def _rows(request: HttpRequest):

@@ -8,9 +8,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aicall.web import uploads
-from aicall.web.access import owner_id
+from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import MappingForm, UploadForm
-from aicall.web.views.campaigns import owned_campaign
 
 UPLOAD_ERRORS = {
     "csv_or_xlsx": gettext_lazy("Upload a .csv or .xlsx file."),

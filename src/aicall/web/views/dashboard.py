@@ -7,9 +7,8 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 
 from aicall.web import charts, stats
-from aicall.web.access import owner_id
+from aicall.web.access import owned_campaign, owner_id
 from aicall.web.labels import CALL_STATE
-from aicall.web.views.campaigns import owned_campaign
 
 FIGURES_CACHE_SECONDS = 3
 
