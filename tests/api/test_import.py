@@ -130,3 +130,46 @@ def test_token_as_bearer_header(api, token, ivr_campaign):
         Authorization=f"Bearer {token}",
     )
     assert status == 200 and body["status"] == 1
+
+
+def test_every_contact_value_is_stored_exactly_as_sent(api, token, ivr_campaign):
+    """Awkward text and nested custom fields survive the one-statement insert unchanged."""
+    custom = {
+        "order": {"items": [{"sku": 'A"1\\', "qty": 2}], "total": 1.5, "paid": True},
+        "note": "chị Hà 😀\nline two\t'quoted'",
+        "missing": None,
+        "big": 18446744073709551615,
+    }
+    contacts = [
+        {"phone_number": 901234567, "ho_ten": "Trần \"Thị\" O'Brien \\ 😀"},
+        {"phone_number": "0912345678", "danh_xung": "chị " * 60, "ho_ten": "N" * 1000, **custom},
+    ]
+    status, body = api.post(
+        import_path(ivr_campaign), {"access_token": token, "contacts": contacts}
+    )
+    assert status == 200, body
+    assert [r["phone_number"] for r in body["results"]] == [901234567, "0912345678"]
+    first, second = (Call.objects.get(pk=r["call_id"]) for r in body["results"])
+    assert (first.phone_e164, first.phone_as_sent) == ("+84901234567", "901234567")
+    assert first.ho_ten == "Trần \"Thị\" O'Brien \\ 😀" and first.custom_fields == {}
+    assert second.danh_xung == "chị " * 60 and second.ho_ten == "N" * 1000
+    assert second.custom_fields == custom
+    assert (second.status, second.attempt_count, second.key_presses) == ("queued", 0, [])
+    assert second.created_at == second.due_at and second.priority == 1
+
+
+def test_text_with_a_nul_character_is_skipped_and_frees_its_number(api, token, ivr_campaign):
+    """PostgreSQL cannot store U+0000: such an element is skipped (counted), never a 500."""
+    contacts = [
+        {"phone_number": "0901234567", "ho_ten": "a\u0000b"},
+        {"phone_number": "0901234568", "order": {"note": "\u0000"}},
+        {"phone_number": "0901234569\u0000"},
+        {"phone_number": "0901234567", "ho_ten": "clean repeat of the first number"},
+    ]
+    status, body = api.post(
+        import_path(ivr_campaign), {"access_token": token, "contacts": contacts}
+    )
+    assert status == 200
+    assert body["message"] == "Ghi nhận thành công 1 trên 4 bản ghi"
+    assert [r["phone_number"] for r in body["results"]] == ["0901234567"]
+    assert Call.objects.get(campaign=ivr_campaign).ho_ten == "clean repeat of the first number"

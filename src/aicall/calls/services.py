@@ -11,12 +11,6 @@ from aicall.calls.models import Call, CallStatus, DoNotCall, Priority
 from aicall.campaigns.models import Campaign
 from aicall.lib.phones import to_e164
 
-_INSERT_COLUMNS = (
-    "id, campaign_id, owner_id, phone_e164, phone_as_sent, otp_code, danh_xung, ho_ten, "
-    "custom_fields, status, priority, due_at, attempt_count, claimed_by, caller_id, "
-    "duration_seconds, key_presses, key_press, hangup_cause, recording, created_at"
-)
-
 
 @dataclass
 class ImportOutcome:
@@ -56,53 +50,104 @@ def _allocate_ids(count: int) -> list[int]:
 def import_contacts(campaign: Campaign, contacts: list) -> ImportOutcome:
     """Validate `contacts` and queue a call for each accepted one, in one transaction.
 
-    Runs as one multi-row insert with ids allocated beforehand: a 100,000-contact request
-    must take seconds, not minutes. The dialer picks the rows up when the campaign runs.
+    Ids are allocated beforehand and every row goes in with one statement: a
+    100,000-contact request must take about a second, not minutes. The dialer picks the
+    rows up when the campaign runs.
     """
     checked = check_contacts(contacts, otp_required=campaign.is_voice_otp)
     if not checked.accepted:
         return ImportOutcome(checked=checked, call_ids=[])
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    priority = Priority.OTP if campaign.is_voice_otp else Priority.BROADCAST
-    queued = CallStatus.QUEUED.value
-    campaign_id, owner_id = campaign.pk, campaign.owner_id
-    dumps = orjson.dumps
+    queued = _QueuedCalls(
+        campaign_id=campaign.pk,
+        owner_id=campaign.owner_id,
+        priority=Priority.OTP if campaign.is_voice_otp else Priority.BROADCAST,
+        now=connection.ops.adapt_datetimefield_value(timezone.now()),
+    )
     with transaction.atomic():
         ids = _allocate_ids(len(checked.accepted))
-        rows = [
-            (
-                call_id,
-                campaign_id,
-                owner_id,
-                c.phone_e164,
-                str(c.phone_as_sent),
-                c.otp_code,
-                c.danh_xung,
-                c.ho_ten,
-                dumps(c.custom_fields).decode() if c.custom_fields else "{}",
-                queued,
-                priority,
-                now,
-                0,
-                "",
-                "",
-                0,
-                "[]",
-                "",
-                "",
-                "",
-                now,
-            )
-            for call_id, c in zip(ids, checked.accepted, strict=True)
-        ]
-        placeholders = ", ".join(["%s"] * 21)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {Call._meta.db_table} ({_INSERT_COLUMNS}) "  # noqa: S608
-                f"VALUES ({placeholders})",
-                rows,
-            )
+        if connection.vendor == "sqlite":
+            _insert_from_json(queued, ids[0], checked.accepted)
+        else:
+            _insert_many(queued, ids, checked.accepted)
     return ImportOutcome(checked=checked, call_ids=ids)
+
+
+@dataclass(frozen=True)
+class _QueuedCalls:
+    """What every call of one import shares."""
+
+    campaign_id: int
+    owner_id: int
+    priority: int
+    now: object
+
+
+# The columns of a new call that do not come from the contact, and their values.
+_CONSTANT_COLUMNS = (
+    "status, attempt_count, claimed_by, caller_id, duration_seconds, key_presses, key_press, "
+    "hangup_cause, recording"
+)
+_CONSTANT_VALUES = (CallStatus.QUEUED.value, 0, "", "", 0, "[]", "", "", "")
+_CONTACT_COLUMNS = "phone_e164, phone_as_sent, otp_code, danh_xung, ho_ten, custom_fields"
+
+
+def _insert_from_json(queued: _QueuedCalls, first_id: int, accepted: list) -> None:
+    """SQLite: every row in one INSERT ... SELECT over json_each of one bound JSON array.
+
+    executemany binds 21 values a row from Python, which took 1.2-1.7 s for 100,000 rows;
+    here SQLite reads the contacts from one JSON text in C, 2-3x faster (bench/import.py).
+    """
+    contacts = orjson.dumps(
+        [
+            (c.phone_e164, str(c.phone_as_sent), c.otp_code, c.danh_xung, c.ho_ten, c.custom_fields)
+            for c in accepted
+        ]
+    ).decode()
+    constants = ", ".join(["%s"] * len(_CONSTANT_VALUES))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Call._meta.db_table} (id, campaign_id, owner_id, priority, due_at, "  # noqa: S608
+            f"created_at, {_CONTACT_COLUMNS}, {_CONSTANT_COLUMNS}) "
+            "SELECT %s + key, %s, %s, %s, %s, %s, value ->> 0, value ->> 1, value ->> 2, "
+            f"value ->> 3, value ->> 4, value -> 5, {constants} FROM json_each(%s)",
+            [
+                first_id,
+                queued.campaign_id,
+                queued.owner_id,
+                queued.priority,
+                queued.now,
+                queued.now,
+                *_CONSTANT_VALUES,
+                contacts,
+            ],
+        )
+
+
+def _insert_many(queued: _QueuedCalls, ids: list[int], accepted: list) -> None:
+    """PostgreSQL: one executemany (psycopg pipelines it)."""
+    dumps = orjson.dumps
+    shared = (queued.campaign_id, queued.owner_id, queued.priority, queued.now, queued.now)
+    rows = [
+        (
+            call_id,
+            *shared,
+            c.phone_e164,
+            str(c.phone_as_sent),
+            c.otp_code,
+            c.danh_xung,
+            c.ho_ten,
+            dumps(c.custom_fields).decode() if c.custom_fields else "{}",
+            *_CONSTANT_VALUES,
+        )
+        for call_id, c in zip(ids, accepted, strict=True)
+    ]
+    placeholders = ", ".join(["%s"] * len(rows[0]))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {Call._meta.db_table} (id, campaign_id, owner_id, priority, due_at, "  # noqa: S608
+            f"created_at, {_CONTACT_COLUMNS}, {_CONSTANT_COLUMNS}) VALUES ({placeholders})",
+            rows,
+        )
 
 
 def do_add_do_not_call(owner_id: int, raw_phone: str, note: str = "") -> DoNotCall | None:

@@ -8,19 +8,24 @@ the length only, which `tests/lib/test_phones.py` checks against `phonenumbers` 
 """
 
 import re
-from functools import lru_cache
 
 import phonenumbers
 
 _SEPARATORS = re.compile(r"[\s.\-()]+")
-# Prefixes in the order a reader tries them: international, then national trunk prefix 0.
-_PREFIXES = ("+84", "0084", "84", "0")
+# The usual shapes: a prefix, tried in the order a reader would (international, then the
+# national trunk prefix 0), and the national significant number (NSN). ASCII digits only.
+_USUAL_SHAPE = re.compile(r"(?:\+84|0084|84|0)([1-9][0-9]{7,9})")
+# (first five NSN digits, NSN length) -> valid. A few hundred entries at most.
+_valid_shapes: dict[tuple[str, int], bool] = {}
 
 
-@lru_cache(maxsize=65536)
 def _valid_shape(prefix: str, length: int) -> bool:
-    sample = prefix + "0" * (length - len(prefix))
-    return phonenumbers.is_valid_number(phonenumbers.parse("+84" + sample))
+    known = _valid_shapes.get((prefix, length))
+    if known is None:
+        sample = prefix + "0" * (length - len(prefix))
+        known = phonenumbers.is_valid_number(phonenumbers.parse("+84" + sample))
+        _valid_shapes[(prefix, length)] = known
+    return known
 
 
 def _slow_e164(raw: str) -> str | None:
@@ -36,15 +41,13 @@ def _slow_e164(raw: str) -> str | None:
 
 def to_e164(raw: object) -> str | None:
     """The number in E.164 (`+84901234567`), or None when it is not a valid Vietnamese number."""
-    if not isinstance(raw, str) or not raw or len(raw) > 40:
+    # phonenumbers would ignore a trailing NUL, which PostgreSQL cannot store.
+    if not isinstance(raw, str) or not raw or len(raw) > 40 or "\x00" in raw:
         return None
-    written = raw if raw.isdigit() else _SEPARATORS.sub("", raw)
-    for prefix in _PREFIXES:
-        if written.startswith(prefix):
-            nsn = written[len(prefix) :]
-            if 8 <= len(nsn) <= 10 and nsn[0] != "0" and nsn.isascii() and nsn.isdigit():
-                return "+84" + nsn if _valid_shape(nsn[:5], len(nsn)) else None
-            break
+    usual = _USUAL_SHAPE.fullmatch(raw) or _USUAL_SHAPE.fullmatch(_SEPARATORS.sub("", raw))
+    if usual is not None:
+        nsn = usual[1]
+        return "+84" + nsn if _valid_shape(nsn[:5], len(nsn)) else None
     return _slow_e164(raw)
 
 
