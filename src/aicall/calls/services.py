@@ -79,7 +79,7 @@ class _QueuedCalls:
     campaign_id: int
     owner_id: int
     priority: int
-    now: object
+    now: str | None  # as the backend stores a datetime (adapt_datetimefield_value)
 
 
 # The columns of a new call that do not come from the contact, and their values.
