@@ -24,7 +24,15 @@ from aicall.dialer.policy import (
 )
 from aicall.dialer.snapshot import CampaignInfo
 from aicall.telephony.base import CallOutcome
-from aicall.webhooks.outbox import CALL_FINISHED, CALL_STARTED, enqueue_call_events
+from aicall.webhooks.outbox import (
+    CALL_FINISHED,
+    CALL_STARTED,
+    STATE_CALLING,
+    CallEvent,
+    enqueue_call_events,
+    enqueue_events,
+    wants_event,
+)
 
 _CHUNK = 900  # ids per IN (...) list: well inside SQLite's variable limit
 
@@ -207,28 +215,26 @@ def _write(rows: list[_Row], now: datetime) -> None:
         else:
             cursor.executemany(_CALLS, call_params)
             cursor.executemany(_ATTEMPTS, attempt_params)
-    finals: dict[int, list[Call]] = defaultdict(list)
-    campaigns: dict[int, CampaignInfo] = {}
+    finals: dict[int, list[CallEvent]] = defaultdict(list)
     for r, params in zip(rows, call_params, strict=True):
-        if r.retry or not r.campaign.webhook_url:
+        campaign = r.campaign
+        if r.retry or not wants_event(campaign.webhook_url, False, CALL_FINISHED):
             continue
-        campaigns[r.campaign.id] = r.campaign
-        finals[r.campaign.id].append(
-            Call(
-                id=r.call_id,
-                campaign_id=r.campaign.id,
-                phone_e164=r.phone_e164,
-                caller_id=r.campaign.effective_caller_id,
-                called_at=r.called_at,
-                duration_seconds=r.duration_seconds,
-                key_press=str(params[9]),
-                hangup_cause=r.cause,
-                state=r.state,
-                attempt_count=r.attempt,
+        finals[campaign.id].append(
+            CallEvent(
+                r.call_id,
+                campaign.effective_caller_id,
+                r.phone_e164,
+                r.called_at,
+                r.duration_seconds,
+                str(params[9]),
+                r.cause,
+                r.state,
+                r.attempt,
             )
         )
-    for campaign_id, calls in finals.items():
-        enqueue_call_events(campaigns[campaign_id].as_campaign(), calls, CALL_FINISHED)
+    for campaign_id, events in finals.items():
+        enqueue_events(campaign_id, CALL_FINISHED, events)
 
 
 def _row_for(item: FinishedCall) -> _Row:
@@ -283,25 +289,25 @@ def store_results(
 
 
 def _enqueue_started(started: list[StartedCall]) -> None:
-    by_campaign: dict[int, list[StartedCall]] = defaultdict(list)
+    by_campaign: dict[int, list[CallEvent]] = defaultdict(list)
     for s in started:
         campaign = s.claimed.campaign
-        if campaign.webhook_url and campaign.webhook_call_started:
-            by_campaign[campaign.id].append(s)
-    for items in by_campaign.values():
-        campaign = items[0].claimed.campaign
-        calls = [
-            Call(
-                id=s.claimed.call_id,
-                campaign_id=campaign.id,
-                phone_e164=s.claimed.phone_e164,
-                caller_id=campaign.effective_caller_id,
-                called_at=s.placed_at,
-                attempt_count=s.claimed.attempt,
+        if wants_event(campaign.webhook_url, campaign.webhook_call_started, CALL_STARTED):
+            by_campaign[campaign.id].append(
+                CallEvent(
+                    s.claimed.call_id,
+                    campaign.effective_caller_id,
+                    s.claimed.phone_e164,
+                    s.placed_at,
+                    0,
+                    "",
+                    "",
+                    STATE_CALLING,
+                    s.claimed.attempt,
+                )
             )
-            for s in items
-        ]
-        enqueue_call_events(campaign.as_campaign(), calls, CALL_STARTED)
+    for campaign_id, events in by_campaign.items():
+        enqueue_events(campaign_id, CALL_STARTED, events)
 
 
 def settle_unplaced(campaign: CampaignInfo, call_ids: list[int], note: str, now: datetime) -> int:
