@@ -11,6 +11,11 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed (gave up)"
 
 
+def message_id(delivery_id: int) -> str:
+    """`webhook-id`: the same on every attempt and resend, for receivers to deduplicate."""
+    return f"msg_{delivery_id}"
+
+
 class WebhookDelivery(models.Model):
     """An outbox row: one call event to POST to a campaign's webhook URL.
 
@@ -45,8 +50,7 @@ class WebhookDelivery(models.Model):
 
     @property
     def message_id(self) -> str:
-        """`webhook-id`: the same on every attempt and resend, for receivers to deduplicate."""
-        return f"msg_{self.pk}"
+        return message_id(self.pk)
 
     @property
     def payload_json(self) -> str:
