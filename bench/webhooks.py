@@ -1,15 +1,18 @@
 """Webhook deliveries per second while the sandbox dialer runs at speed, and what the
 webhooks cost the dialer.
 
-    .venv/bin/python bench/webhooks.py [--calls 3000] [--rounds 2] [--speed 100]
+    .venv/bin/python bench/webhooks.py [--calls 10000] [--rounds 6] [--speed 100] [--pace N]
 
-Each round runs the same campaign twice on a fresh database (SQLite in a temporary data
-dir, or PostgreSQL when DATABASE_URL is set): once without a webhook URL (the dialer
-alone), once with one pointing at a local receiver (bench/webhook_receiver.py under
-uvicorn, verifying every signature) while `aicall webhooks` delivers `call.started` and
-`call.finished` events. It prints the dialer's attempts per second in both cases, the
-deliveries per second, and how long events waited in the outbox. Everything binds
-127.0.0.1 and every process started here is stopped before it exits.
+Each round runs the same campaign twice in one database (SQLite in a temporary data dir,
+or PostgreSQL when DATABASE_URL is set): once without a webhook URL (the dialer alone),
+once with one pointing at a local receiver (bench/webhook_receiver.py under uvicorn,
+verifying every signature) while `aicall webhooks` delivers `call.started` and
+`call.finished` events; every other round in the opposite order. It prints the dialer's
+attempts per second and CPU time per attempt in both cases, the cost of webhooks as the
+median of the rounds' costs (runs of a few seconds on a shared machine vary by +-15 %, so
+one pair proves little), the deliveries per second, and how long events waited in the
+outbox. Everything binds 127.0.0.1 and every process started here is stopped before it
+exits.
 """
 
 from __future__ import annotations
@@ -92,8 +95,18 @@ def new_campaign(owner_id: int, name: str, calls: int, webhook_url: str, secret:
     return campaign
 
 
-def dial(campaign, env: dict[str, str]) -> tuple[float, float]:
-    """Run one dialer until every call of the campaign is done: (seconds, attempts/s)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def dial(campaign, env: dict[str, str]) -> tuple[float, float, float]:
+    """Run one dialer until every call of the campaign is done.
+
+    Returns (seconds, attempts/s, the dialer's CPU milliseconds per attempt), all from
+    the first claim to the last result.
+    """
     from aicall.calls.models import Call, CallStatus
     from aicall.campaigns.services import do_start_campaign
 
@@ -104,21 +117,22 @@ def dial(campaign, env: dict[str, str]) -> tuple[float, float]:
     )
     try:
         do_start_campaign(campaign)
-        first = None
+        first = first_cpu = None
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             waiting = calls.filter(status=CallStatus.QUEUED).count()
             if first is None and waiting < total:
-                first = time.monotonic()
+                first, first_cpu = time.monotonic(), cpu_seconds(dialer.pid)
             if not calls.exclude(status=CallStatus.DONE).exists():
                 break
             time.sleep(0.05)
         else:
             raise SystemExit("the dialer did not finish in 10 minutes")
         seconds = time.monotonic() - (first or time.monotonic())
+        cpu = cpu_seconds(dialer.pid) - (first_cpu or 0.0)
     finally:
         stop(dialer)
-    return seconds, total / seconds
+    return seconds, total / seconds, cpu * 1000 / total
 
 
 def outbox_figures(campaign) -> dict[str, float]:
@@ -181,8 +195,8 @@ def drain_backlog(campaign, copies: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=3000)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--calls", type=int, default=10000)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--speed", type=float, default=100.0, help="sandbox clock speed-up")
     parser.add_argument(
         "--pace", type=float, default=0, help="dialer calls/s cap (0: as fast as it goes)"
@@ -234,7 +248,7 @@ def main() -> None:
         stop(sender)
     url = f"http://127.0.0.1:{port}/hook"
     owner = do_create_user(f"bench-{secrets.token_hex(4)}@example.com", secrets.token_urlsafe())
-    plain_rates, hooked_rates, costs, outbox = [], [], [], []
+    plain_rates, hooked_rates, costs, cpu_costs, outbox = [], [], [], [], []
     print(
         f"{args.calls} calls a run, sandbox speed x{args.speed}, "
         f"pace {args.pace or 'unlimited'} calls/s, database {connection.vendor}",
@@ -246,11 +260,15 @@ def main() -> None:
             # little with it, so every other round runs the hooked campaign first.
             runs = [("plain", ""), ("hooked", url)]
             rates: dict[str, float] = {}
+            cpu: dict[str, float] = {}
             for kind, hook in runs if n % 2 == 0 else runs[::-1]:
                 campaign = new_campaign(owner.pk, f"{kind} {n}", args.calls, hook, secret)
-                seconds, rates[kind] = dial(campaign, env)
+                seconds, rates[kind], cpu[kind] = dial(campaign, env)
                 label = "dialer alone     " if kind == "plain" else "dialer + webhooks"
-                print(f"round {n + 1}: {label} {rates[kind]:8.1f} attempts/s ({seconds:.1f} s)")
+                print(
+                    f"round {n + 1}: {label} {rates[kind]:8.1f} attempts/s ({seconds:.1f} s, "
+                    f"{cpu[kind]:.3f} ms of dialer CPU an attempt)"
+                )
                 if kind == "hooked":
                     hooked = campaign
                     if not args.outbox_only:
@@ -258,6 +276,7 @@ def main() -> None:
             plain_rates.append(rates["plain"])
             hooked_rates.append(rates["hooked"])
             costs.append((rates["plain"] - rates["hooked"]) / rates["plain"] * 100)
+            cpu_costs.append((cpu["hooked"] - cpu["plain"]) / cpu["plain"] * 100)
         if not args.outbox_only:
             backlog = drain_backlog(hooked, copies=2)
             print(
@@ -275,6 +294,10 @@ def main() -> None:
     print(
         f"cost of webhooks:       {statistics.median(costs):.1f} % (median of the rounds' "
         f"costs: {', '.join(f'{c:.1f}' for c in costs)}; target < 10 %)"
+    )
+    print(
+        f"dialer CPU an attempt:  +{statistics.median(cpu_costs):.1f} % with webhooks (median; "
+        f"{', '.join(f'{c:.1f}' for c in cpu_costs)})"
     )
     if args.outbox_only:
         return

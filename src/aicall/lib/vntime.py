@@ -1,14 +1,24 @@
 """Time as the contract writes it: Vietnam time (UTC+7) and epoch milliseconds."""
 
+import math
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 
 
 def format_called_at(moment: datetime | None) -> str:
+    """`2026-01-05 10:00:00` in Vietnam time; "" for None. Whole seconds, truncated."""
     if moment is None:
         return ""
-    return moment.astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M:%S")
+    return _vietnam_second(math.floor(moment.timestamp()))
+
+
+# Calls finishing together share their second: the dialer's webhook events and an export's
+# pages format the same few seconds again and again (strftime is most of a call object).
+@lru_cache(maxsize=4096)
+def _vietnam_second(epoch_second: int) -> str:
+    return datetime.fromtimestamp(epoch_second, VIETNAM).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def from_epoch_ms(value: object) -> datetime | None:

@@ -7,6 +7,7 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
+from aicall.dialer.checkpoint import WalCheckpointer
 from aicall.dialer.engine import Dialer, DialerOptions
 from aicall.telephony.registry import UnknownTelephony, get_carrier
 
@@ -53,7 +54,12 @@ class Command(BaseCommand):
                 drain_seconds=options["drain_seconds"],
             ),
         )
-        asyncio.run(_run(dialer))
+        checkpointer = WalCheckpointer()
+        checkpointer.start()
+        try:
+            asyncio.run(_run(dialer))
+        finally:
+            checkpointer.stop()
 
 
 async def _run(dialer: Dialer) -> None:
