@@ -71,7 +71,9 @@ def child_env(speed: float, calls_per_second: float = 0) -> dict[str, str]:
     return env
 
 
-def new_campaign(owner_id: int, name: str, calls: int, webhook_url: str, secret: str):
+def new_campaign(
+    owner_id: int, name: str, calls: int, webhook_url: str, secret: str, started: bool = True
+):
     from aicall.calls.services import import_contacts
     from aicall.campaigns.services import do_create_campaign
 
@@ -86,7 +88,7 @@ def new_campaign(owner_id: int, name: str, calls: int, webhook_url: str, secret:
             "max_concurrent_calls": 5000,
             "webhook_url": webhook_url,
             "webhook_secret": secret if webhook_url else "",
-            "webhook_call_started": bool(webhook_url),
+            "webhook_call_started": bool(webhook_url) and started,
         },
     )
     # Last digits 0..9 in turn: the sandbox's whole table of outcomes.
@@ -202,6 +204,11 @@ def main() -> None:
         "--pace", type=float, default=0, help="dialer calls/s cap (0: as fast as it goes)"
     )
     parser.add_argument(
+        "--finished-only",
+        action="store_true",
+        help="call.finished events only (the default setting); else call.started too",
+    )
+    parser.add_argument(
         "--outbox-only",
         action="store_true",
         help="no sender: measure what writing the outbox rows alone costs the dialer",
@@ -251,7 +258,8 @@ def main() -> None:
     plain_rates, hooked_rates, costs, cpu_costs, outbox = [], [], [], [], []
     print(
         f"{args.calls} calls a run, sandbox speed x{args.speed}, "
-        f"pace {args.pace or 'unlimited'} calls/s, database {connection.vendor}",
+        f"pace {args.pace or 'unlimited'} calls/s, database {connection.vendor}, events: "
+        f"{'call.finished' if args.finished_only else 'call.started and call.finished'}",
         flush=True,
     )
     try:
@@ -262,7 +270,9 @@ def main() -> None:
             rates: dict[str, float] = {}
             cpu: dict[str, float] = {}
             for kind, hook in runs if n % 2 == 0 else runs[::-1]:
-                campaign = new_campaign(owner.pk, f"{kind} {n}", args.calls, hook, secret)
+                campaign = new_campaign(
+                    owner.pk, f"{kind} {n}", args.calls, hook, secret, not args.finished_only
+                )
                 seconds, rates[kind], cpu[kind] = dial(campaign, env)
                 label = "dialer alone     " if kind == "plain" else "dialer + webhooks"
                 print(
