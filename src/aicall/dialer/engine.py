@@ -17,6 +17,7 @@ import asyncio
 import functools
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -137,6 +138,7 @@ class Dialer:
         self._db: ThreadPoolExecutor | None = None
         self._rotate = 0
         self._next_start: dict[str, float] = {}
+        self._start_turns: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- the database thread -------------------------------------------------------------
 
@@ -303,15 +305,22 @@ class Dialer:
     async def _wait_for_slot(self, claimed: ClaimedCall) -> None:
         """Sleep until the call's start slot, and keep this process's starts on one trunk at
         least 1/cps apart even when the event loop ran late (calls then start later, never
-        in a burst)."""
+        in a burst).
+
+        Calls of one pacing key take turns (an asyncio.Lock is first come, first served,
+        and calls are created in slot order): only one of them sleeps at a time. Letting
+        every waiting call sleep and check again woke hundreds of them for each start that
+        ran late, ~40 % of a paced dialer's CPU (py-spy, 500 calls/s on PostgreSQL).
+        """
         key = claimed.campaign.pacing_key
-        while True:
+        if claimed.min_gap_seconds <= 0 and claimed.start_at <= time.time():
+            return  # no rate limit, no slot to wait for
+        async with self._start_turns[key]:
             delay = max(claimed.start_at, self._next_start.get(key, 0.0)) - time.time()
-            if delay <= 0:
-                break
-            await asyncio.sleep(delay)
-        if claimed.min_gap_seconds > 0:
-            self._next_start[key] = time.time() + claimed.min_gap_seconds
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if claimed.min_gap_seconds > 0:
+                self._next_start[key] = time.time() + claimed.min_gap_seconds
 
     async def _drain(self) -> None:
         if self.active:
