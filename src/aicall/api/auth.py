@@ -2,11 +2,14 @@
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from aicall.accounts.models import User
 from aicall.accounts.tokens import user_for_access_token
 from aicall.api.ratelimit import charge_account
+from aicall.api.responses import bad_campaign, bad_token
+from aicall.campaigns.models import Campaign
+from aicall.campaigns.queries import campaign_for_owner
 
 
 def token_from(request: HttpRequest, body: Any = None) -> str | None:
@@ -33,3 +36,35 @@ def authenticate(request: HttpRequest, body: Any = None) -> User | None:
         request.aicall_user = user  # type: ignore[attr-defined]
         charge_account(request, user.pk)
     return user
+
+
+class Refused(Exception):
+    """A request answered with a contract error before any work (`401`, `01`).
+
+    Raised by the helpers below and turned into its response by the API's handler
+    (api/main.py), so that each endpoint states what it needs in one line.
+    """
+
+    def __init__(self, response: HttpResponse):
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def account_of(request: HttpRequest, body: Any = None) -> User:
+    """The account behind the access_token; raises Refused (`401`) without a valid one."""
+    user = authenticate(request, body)
+    if user is None:
+        raise Refused(bad_token())
+    return user
+
+
+def account_and_campaign(
+    request: HttpRequest, campaign_id: str, body: Any = None
+) -> tuple[User, Campaign]:
+    """The account and its campaign `campaign_id`; raises Refused with `401`, or with `01`
+    when the campaign does not exist or belongs to another account (the same answer)."""
+    user = account_of(request, body)
+    campaign = campaign_for_owner(user.pk, campaign_id)
+    if campaign is None:
+        raise Refused(bad_campaign())
+    return user, campaign

@@ -12,12 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from aicall.api import campaign_schemas as s
-from aicall.api.auth import authenticate
+from aicall.api.auth import account_and_campaign, account_of
 from aicall.api.bodies import PAGING_PARAMS, TOKEN_PARAM, body_schema, json_body, list_window
-from aicall.api.responses import bad_campaign, bad_token, fail, ok
+from aicall.api.responses import fail, ok
 from aicall.calls.queries import campaign_progress
 from aicall.campaigns.models import Campaign
-from aicall.campaigns.queries import campaign_for_owner, campaigns_of
+from aicall.campaigns.queries import campaigns_of
 from aicall.campaigns.services import (
     CampaignError,
     do_create_campaign,
@@ -88,9 +88,7 @@ def _settings_from(body: Any) -> dict[str, Any]:
     summary="List the account's campaigns, newest first (limit default 50, cap 1000)",
 )
 def list_campaigns(request: HttpRequest) -> HttpResponse:
-    user = authenticate(request)
-    if user is None:
-        return bad_token()
+    user = account_of(request)
     limit, offset = list_window(request.GET)
     campaigns = campaigns_of(user.pk)
     page = [campaign_object(c) for c in campaigns[offset : offset + limit]]
@@ -105,9 +103,7 @@ def list_campaigns(request: HttpRequest) -> HttpResponse:
 )
 def create_campaign(request: HttpRequest) -> HttpResponse:
     body = json_body(request)
-    user = authenticate(request, body)
-    if user is None:
-        return bad_token()
+    user = account_of(request, body)
     try:
         raw = _settings_from(body)
         campaign = do_create_campaign(user.pk, raw)
@@ -123,12 +119,7 @@ def create_campaign(request: HttpRequest) -> HttpResponse:
     summary="A campaign's settings, status and progress counts",
 )
 def read_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
-    user = authenticate(request)
-    if user is None:
-        return bad_token()
-    campaign = campaign_for_owner(user.pk, campaign_id)
-    if campaign is None:
-        return bad_campaign()
+    _, campaign = account_and_campaign(request, campaign_id)
     return ok(results=campaign_object(campaign, progress=True))
 
 
@@ -140,12 +131,7 @@ def read_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
 )
 def update_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
     body = json_body(request)
-    user = authenticate(request, body)
-    if user is None:
-        return bad_token()
-    campaign = campaign_for_owner(user.pk, campaign_id)
-    if campaign is None:
-        return bad_campaign()
+    _, campaign = account_and_campaign(request, campaign_id, body)
     try:
         raw = _settings_from(body)
         if raw.get("campaign_type") not in (None, campaign.campaign_type):
@@ -160,12 +146,7 @@ def update_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
 
 def _transition(request: HttpRequest, campaign_id: str, action) -> HttpResponse:
     body = json_body(request)
-    user = authenticate(request, body)
-    if user is None:
-        return bad_token()
-    campaign = campaign_for_owner(user.pk, campaign_id)
-    if campaign is None:
-        return bad_campaign()
+    _, campaign = account_and_campaign(request, campaign_id, body)
     return ok(results=campaign_object(action(campaign), progress=True))
 
 
@@ -196,12 +177,7 @@ def stop_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
     summary="Live contact counts: queued, in_progress, answered, failed, total",
 )
 def progress(request: HttpRequest, campaign_id: str) -> HttpResponse:
-    user = authenticate(request)
-    if user is None:
-        return bad_token()
-    campaign = campaign_for_owner(user.pk, campaign_id)
-    if campaign is None:
-        return bad_campaign()
+    _, campaign = account_and_campaign(request, campaign_id)
     counts = campaign_progress(campaign.pk)
     return ok(results={"campaign_id": campaign.pk, "status": campaign.status, **counts})
 
@@ -214,10 +190,5 @@ def progress(request: HttpRequest, campaign_id: str) -> HttpResponse:
 )
 def rotate_webhook_secret(request: HttpRequest, campaign_id: str) -> HttpResponse:
     body = json_body(request)
-    user = authenticate(request, body)
-    if user is None:
-        return bad_token()
-    campaign = campaign_for_owner(user.pk, campaign_id)
-    if campaign is None:
-        return bad_campaign()
+    _, campaign = account_and_campaign(request, campaign_id, body)
     return ok(results={"webhook_secret": do_rotate_webhook_secret(campaign)})

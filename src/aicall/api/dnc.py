@@ -5,9 +5,9 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from aicall.api import campaign_schemas as s
-from aicall.api.auth import authenticate
+from aicall.api.auth import account_of
 from aicall.api.bodies import PAGING_PARAMS, TOKEN_PARAM, body_schema, json_body, list_window
-from aicall.api.responses import bad_token, fail, ok
+from aicall.api.responses import fail, ok
 from aicall.calls.models import DoNotCall
 from aicall.calls.services import do_add_do_not_call, do_remove_do_not_call
 from aicall.lib.phones import to_e164, to_national
@@ -26,9 +26,7 @@ MAX_NUMBERS = 10_000
     summary="The numbers this account never calls, newest first",
 )
 def list_numbers(request: HttpRequest) -> HttpResponse:
-    user = authenticate(request)
-    if user is None:
-        return bad_token()
+    user = account_of(request)
     limit, offset = list_window(request.GET)
     entries = DoNotCall.objects.filter(owner_id=user.pk).order_by("-created_at", "-id")
     page = [
@@ -62,9 +60,7 @@ def _numbers(body: object) -> list[str] | HttpResponse:
 )
 def add_numbers(request: HttpRequest) -> HttpResponse:
     body = json_body(request)
-    user = authenticate(request, body)
-    if user is None:
-        return bad_token()
+    user = account_of(request, body)
     numbers = _numbers(body)
     if isinstance(numbers, HttpResponse):
         return numbers
@@ -83,9 +79,7 @@ def add_numbers(request: HttpRequest) -> HttpResponse:
 )
 def remove_numbers(request: HttpRequest) -> HttpResponse:
     body = json_body(request)
-    user = authenticate(request, body)
-    if user is None:
-        return bad_token()
+    user = account_of(request, body)
     numbers = _numbers(body)
     if isinstance(numbers, HttpResponse):
         return numbers

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
+from aicall.api.auth import Refused
 from aicall.api.campaigns import router as campaigns_router
 from aicall.api.dnc import router as dnc_router
 from aicall.api.original import router as original_router
@@ -61,6 +62,11 @@ api = NinjaAPI(
 api.add_router("/", original_router)
 api.add_router("/", campaigns_router)
 api.add_router("/", dnc_router)
+
+
+@api.exception_handler(Refused)
+def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+    return exc.response
 
 
 @api.exception_handler(RequestDataTooBig)

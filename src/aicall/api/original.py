@@ -7,15 +7,13 @@ from ninja import Router
 from aicall.accounts.services import user_for_secret_key
 from aicall.accounts.tokens import mint_access_token
 from aicall.api import schemas
-from aicall.api.auth import authenticate
+from aicall.api.auth import account_and_campaign, account_of
 from aicall.api.csv_export import csv_download, wants_csv
 from aicall.api.imports import run_import
 from aicall.api.responses import (
     MSG_BAD_CONTACTS,
     MSG_BAD_SECRET,
     MSG_CAMPAIGN_STOPPED,
-    bad_campaign,
-    bad_token,
     fail,
     ok,
 )
@@ -25,7 +23,6 @@ from aicall.calls.queries import (
     finished_calls,
     page_from_query,
 )
-from aicall.campaigns.queries import campaign_for_owner
 from aicall.lib.gc_pause import cyclic_gc_paused
 
 router = Router(tags=["Original API"])
@@ -88,12 +85,7 @@ def import_contacts(request: HttpRequest, campaign_id: str) -> HttpResponse:
 
 def _import_contacts(request: HttpRequest, campaign_id: str) -> HttpResponse:
     body = _parse_body(request)
-    user = authenticate(request, body)
-    if user is None:
-        return bad_token()
-    campaign = campaign_for_owner(user.pk, campaign_id)
-    if campaign is None:
-        return bad_campaign()
+    user, campaign = account_and_campaign(request, campaign_id, body)
     contacts = body.get("contacts") if isinstance(body, dict) else None
     if not isinstance(contacts, list):
         return fail("400", MSG_BAD_CONTACTS)
@@ -120,12 +112,7 @@ def _call_page(request: HttpRequest, owner_id: int, campaign_id: int | None, sin
     summary="Finished calls of one campaign",
 )
 def export_calls(request: HttpRequest, campaign_id: str) -> HttpResponse:
-    user = authenticate(request)
-    if user is None:
-        return bad_token()
-    campaign = campaign_for_owner(user.pk, campaign_id)
-    if campaign is None:
-        return bad_campaign()
+    user, campaign = account_and_campaign(request, campaign_id)
     return _call_page(request, user.pk, campaign.pk, campaign.created_at)
 
 
@@ -159,7 +146,5 @@ def generate_access_token(request: HttpRequest) -> HttpResponse:
     summary="Finished calls across all of the account's campaigns",
 )
 def call_log(request: HttpRequest) -> HttpResponse:
-    user = authenticate(request)
-    if user is None:
-        return bad_token()
+    user = account_of(request)
     return _call_page(request, user.pk, None, user.created_at)
