@@ -32,6 +32,8 @@ class WalCheckpointer:
         self.interval_seconds = interval_seconds
         self.stopping = threading.Event()
         self.checkpoints = 0
+        # (busy, frames in the log, frames copied into the database) of the last checkpoint
+        self.last_result: tuple[int, int, int] | None = None
         self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
 
     def start(self) -> None:
@@ -53,6 +55,7 @@ class WalCheckpointer:
     def checkpoint(self) -> None:
         with connections["default"].cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self.last_result = tuple(cursor.fetchone())
         self.checkpoints += 1
 
     def _run(self) -> None:
