@@ -1,7 +1,7 @@
 """Webhook deliveries per second while the sandbox dialer runs at speed, and what the
 webhooks cost the dialer.
 
-    .venv/bin/python bench/webhooks.py [--calls 10000] [--rounds 6] [--speed 100] [--pace N]
+    .venv/bin/python bench/webhooks.py [--calls 40000] [--rounds 4] [--speed 100] [--pace N]
 
 Each round runs the same campaign twice in one database (SQLite in a temporary data dir,
 or PostgreSQL when DATABASE_URL is set): once without a webhook URL (the dialer alone),
@@ -9,10 +9,10 @@ once with one pointing at a local receiver (bench/webhook_receiver.py under uvic
 verifying every signature) while `aicall webhooks` delivers `call.started` and
 `call.finished` events; every other round in the opposite order. It prints the dialer's
 attempts per second and CPU time per attempt in both cases, the cost of webhooks as the
-median of the rounds' costs (runs of a few seconds on a shared machine vary by +-15 %, so
-one pair proves little), the deliveries per second, and how long events waited in the
-outbox. Everything binds 127.0.0.1 and every process started here is stopped before it
-exits.
+median of the rounds' costs (runs on a shared machine vary by +-15 %, so one pair proves
+little; runs of ~10 s, the default, vary less than runs of ~3 s), the deliveries per
+second, and how long events waited in the outbox. Everything binds 127.0.0.1 and every
+process started here is stopped before it exits.
 """
 
 from __future__ import annotations
@@ -197,8 +197,8 @@ def drain_backlog(campaign, copies: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=10000)
-    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--calls", type=int, default=40000)
+    parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--speed", type=float, default=100.0, help="sandbox clock speed-up")
     parser.add_argument(
         "--pace", type=float, default=0, help="dialer calls/s cap (0: as fast as it goes)"
