@@ -218,7 +218,7 @@ def _write(rows: list[_Row], now: datetime) -> None:
     finals: dict[int, list[CallEvent]] = defaultdict(list)
     for r, params in zip(rows, call_params, strict=True):
         campaign = r.campaign
-        if r.retry or not wants_event(campaign.webhook_url, False, CALL_FINISHED):
+        if r.retry or not campaign.webhook_url:  # every webhook gets call.finished
             continue
         finals[campaign.id].append(
             CallEvent(
