@@ -89,6 +89,10 @@ _CONSTANT_COLUMNS = (
 )
 _CONSTANT_VALUES = (CallStatus.QUEUED.value, 0, "", "", 0, "[]", "", "", "")
 _CONTACT_COLUMNS = "phone_e164, phone_as_sent, otp_code, danh_xung, ho_ten, custom_fields"
+_INSERT_INTO = (
+    "INSERT INTO calls_call (id, campaign_id, owner_id, priority, due_at, created_at, "
+    f"{_CONTACT_COLUMNS}, {_CONSTANT_COLUMNS})"
+)
 
 
 def _insert_from_json(queued: _QueuedCalls, first_id: int, accepted: list) -> None:
@@ -106,10 +110,9 @@ def _insert_from_json(queued: _QueuedCalls, first_id: int, accepted: list) -> No
     constants = ", ".join(["%s"] * len(_CONSTANT_VALUES))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {Call._meta.db_table} (id, campaign_id, owner_id, priority, due_at, "  # noqa: S608
-            f"created_at, {_CONTACT_COLUMNS}, {_CONSTANT_COLUMNS}) "
-            "SELECT %s + key, %s, %s, %s, %s, %s, value ->> 0, value ->> 1, value ->> 2, "
-            f"value ->> 3, value ->> 4, value -> 5, {constants} FROM json_each(%s)",
+            f"{_INSERT_INTO} SELECT %s + key, %s, %s, %s, %s, %s, "  # noqa: S608
+            "value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value -> 5, "
+            f"{constants} FROM json_each(%s)",
             [
                 first_id,
                 queued.campaign_id,
@@ -144,8 +147,7 @@ def _insert_many(queued: _QueuedCalls, ids: list[int], accepted: list) -> None:
     placeholders = ", ".join(["%s"] * len(rows[0]))
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {Call._meta.db_table} (id, campaign_id, owner_id, priority, due_at, "  # noqa: S608
-            f"created_at, {_CONTACT_COLUMNS}, {_CONSTANT_COLUMNS}) VALUES ({placeholders})",
+            f"{_INSERT_INTO} VALUES ({placeholders})",  # noqa: S608
             rows,
         )
 

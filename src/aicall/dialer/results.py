@@ -27,7 +27,6 @@ from aicall.telephony.base import CallOutcome
 from aicall.webhooks.outbox import (
     CALL_FINISHED,
     CALL_STARTED,
-    STATE_CALLING,
     CallEvent,
     enqueue_call_events,
     enqueue_events,
@@ -302,7 +301,7 @@ def _enqueue_started(started: list[StartedCall]) -> None:
                     0,
                     "",
                     "",
-                    STATE_CALLING,
+                    CallState.CALLING,
                     s.claimed.attempt,
                 )
             )

@@ -8,14 +8,13 @@ import orjson
 from django.db import connection
 from django.utils import timezone
 
-from aicall.calls.models import Call
+from aicall.calls.models import Call, CallState
 from aicall.calls.queries import call_object
 from aicall.campaigns.models import Campaign
 from aicall.webhooks.models import DeliveryStatus
 
 CALL_STARTED = "call.started"
 CALL_FINISHED = "call.finished"
-STATE_CALLING = 20
 
 
 class CallEvent(NamedTuple):
@@ -55,7 +54,7 @@ def event_of(call: Call, event: str) -> CallEvent:
         call.duration_seconds,
         call.key_press,
         call.hangup_cause,
-        STATE_CALLING if event == CALL_STARTED else call.state,
+        CallState.CALLING if event == CALL_STARTED else call.state,
         call.attempt_count,
     )
 
