@@ -27,6 +27,13 @@ INCOMPATIBLE_DESTINATION = "INCOMPATIBLE DESTINATION"
 NETWORK_OUT_OF_ORDER = "NETWORK OUT OF ORDER"
 NUMBER_CHANGED = "NUMBER CHANGED"
 ORIGINATOR_CANCEL = "ORIGINATOR CANCEL"
+# A 3xx that was not followed (too many hops, or a target outside the trunk).
+REDIRECTED = "REDIRECTION TO NEW DESTINATION"
+# No RTP received for the trunk's media_timeout_seconds: ended with a BYE.
+MEDIA_TIMEOUT = "MEDIA TIMEOUT"
+# The trunk is down (timeouts in a row, OPTIONS unanswered) or its registration failed.
+TRUNK_UNAVAILABLE = "TRUNK UNAVAILABLE"
+REGISTRATION_FAILED = "REGISTRATION FAILED"
 
 
 @dataclass
@@ -43,6 +50,16 @@ class TrunkConfig:
     caller_id: str = ""  # used when the campaign names none
     max_channels: int = 0  # simultaneous calls on this trunk; 0 = no limit
     calls_per_second: float = 0.0  # new calls a second on this trunk; 0 = no limit
+    # Caller identity: how the caller ID is written in From/PAI ("national", "e164", or
+    # "as_stored"), an optional display name, P-Asserted-Identity on/off, a Privacy header
+    # value ("" for none, e.g. "id" or "none"), and static extra headers (operator-set).
+    caller_id_format: str = "national"
+    display_name: str = ""
+    send_pai: bool = False
+    privacy: str = ""
+    extra_headers: dict[str, str] = field(default_factory=dict)
+    # No RTP received for this long ends an answered call with a BYE (MEDIA TIMEOUT).
+    media_timeout_seconds: float = 20.0
 
 
 @dataclass
@@ -76,6 +93,10 @@ class CallOutcome:
     key_presses: list[tuple[str, float]] = field(default_factory=list)  # (digit, s from answer)
     recording_path: str = ""  # relative to MEDIA_ROOT
     transferred_to: str = ""  # the SIP URI the callee was transferred to (IVR transfer)
+    # The trunk said when to try again (503/480/486 Retry-After), in seconds.
+    retry_after_seconds: float | None = None
+    # 3xx redirects followed before this outcome (each hop counts in the same attempt).
+    redirect_hops: int = 0
 
 
 # Called once when the callee answers (for the optional "call started" webhook, metrics).
