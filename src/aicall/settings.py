@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "aicall",
     "aicall.accounts",
     "aicall.campaigns",
@@ -34,7 +35,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that answers on its own, so that those answers carry CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # API answers only (api/http.py): gzip outside brotli, so that br wins when asked for.
+    "aicall.api.http.ApiGZipMiddleware",
+    "aicall.api.http.ApiBrotliMiddleware",
+    "aicall.metrics.ApiMetricsMiddleware",
+    "aicall.api.http.ApiMethodsMiddleware",
     "aicall.api.middleware.ApiJsonErrorsMiddleware",
     "aicall.api.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -123,8 +131,30 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 # A 100,000-contact import is ~10 MB of JSON; the limit keeps a runaway body out.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("AICALL_MAX_BODY_BYTES", 64 * 1024 * 1024))
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 100_000
+# PHP clients send a contact as 2-5 form fields (contacts[0][phone_number]=…).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# CORS for the API only, for the origins listed (none by default: browsers of other sites
+# get no access). "*" allows any origin; tokens travel in headers or the query, never in
+# cookies, so credentials are not allowed.
+CORS_URLS_REGEX = r"^/api/.*$"
+_cors_origins = [o.strip() for o in os.environ.get("AICALL_CORS_ORIGINS", "").split(",")]
+CORS_ALLOW_ALL_ORIGINS = "*" in _cors_origins
+CORS_ALLOWED_ORIGINS = [o for o in _cors_origins if o and o != "*"]
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key", "if-none-match")
+CORS_EXPOSE_HEADERS = (
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+    "Idempotent-Replayed",
+    "ETag",
+    "Content-Disposition",
+)
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from aicall.api.auth import Refused
+from aicall.api.bodies import MalformedBody
 from aicall.api.campaigns import router as campaigns_router
 from aicall.api.dnc import router as dnc_router
 from aicall.api.original import router as original_router
@@ -67,6 +68,11 @@ api.add_router("/", dnc_router)
 @api.exception_handler(Refused)
 def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
     return exc.response
+
+
+@api.exception_handler(MalformedBody)
+def malformed(request: HttpRequest, exc: MalformedBody) -> HttpResponse:
+    return fail("400", str(exc), 400, field="body")
 
 
 @api.exception_handler(RequestDataTooBig)
