@@ -162,6 +162,18 @@ AICALL: dict[str, Any] = {
     "WEBHOOK_MAX_RETRY_SECONDS": float(os.environ.get("AICALL_WEBHOOK_MAX_RETRY", "3600")),
     "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("AICALL_WEBHOOK_TIMEOUT", "10")),
     "WEBHOOK_CONCURRENCY": int(os.environ.get("AICALL_WEBHOOK_CONCURRENCY", "100")),
+    # At most this many POSTs in flight per account, so that one account's slow receiver
+    # cannot take every slot of the sender from the others.
+    "WEBHOOK_ACCOUNT_CONCURRENCY": int(os.environ.get("AICALL_WEBHOOK_ACCOUNT_CONCURRENCY", "10")),
+    # Deliver to loopback/private/link-local addresses (development and tests only).
+    "WEBHOOK_ALLOW_PRIVATE": os.environ.get("AICALL_WEBHOOK_ALLOW_PRIVATE") == "1",
+    # Host names an IVR transfer may name in a sip: URI (comma-separated); phone numbers
+    # always go out through the call's trunk.
+    "TRANSFER_SIP_DOMAINS": [
+        host.strip().lower()
+        for host in os.environ.get("AICALL_TRANSFER_SIP_DOMAINS", "").split(",")
+        if host.strip()
+    ],
     # Pacing when a campaign has no trunk (the sandbox); 0 calls/s means unlimited.
     "SANDBOX_MAX_CHANNELS": int(os.environ.get("AICALL_SANDBOX_MAX_CHANNELS", "200")),
     "SANDBOX_CALLS_PER_SECOND": float(os.environ.get("AICALL_SANDBOX_CALLS_PER_SECOND", "50")),

@@ -1,15 +1,19 @@
 """Every write to a campaign goes through one of these actions."""
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import time
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from aicall.accounts.callerids import CALLER_ID, may_show
+from aicall.accounts.models import User
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.ivr_menu import validate_menu
 from aicall.campaigns.models import Campaign, CampaignStatus, CampaignType
+from aicall.telephony.trunks import trunk_for
 from aicall.webhooks.services import clean_webhook_settings
 
 __all__ = ["CampaignError"]
@@ -58,8 +62,12 @@ _TEXT_FIELDS = {
 }
 
 
-def clean_settings(raw: dict[str, Any]) -> dict[str, Any]:
-    """Check campaign settings from any surface (CLI, API, website) the same way."""
+def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> dict[str, Any]:
+    """Check campaign settings from any surface (CLI, API, website) the same way.
+
+    `allow_restricted`: the account may transfer to premium-rate and 1900/1800 numbers.
+    Whether the account may show the caller ID is checked by `check_caller_id`.
+    """
     values: dict[str, Any] = {}
     for name, limit in _TEXT_FIELDS.items():
         if raw.get(name) is not None:
@@ -67,6 +75,8 @@ def clean_settings(raw: dict[str, Any]) -> dict[str, Any]:
             if len(text) > limit:
                 raise CampaignError(name, f"{name} is longer than {limit} characters")
             values[name] = text
+    if values.get("caller_id") and not CALLER_ID.match(values["caller_id"]):
+        raise CampaignError("caller_id", "caller_id must be digits only (3 to 20)")
     if "name" in values and not values["name"]:
         raise CampaignError("name", "name must not be empty")
     if raw.get("campaign_type") is not None:
@@ -97,19 +107,44 @@ def clean_settings(raw: dict[str, Any]) -> dict[str, Any]:
         if raw.get(flag) is not None:
             values[flag] = bool(raw[flag])
     if raw.get("ivr_menu") is not None:
-        values["ivr_menu"] = validate_menu(raw["ivr_menu"])
+        values["ivr_menu"] = validate_menu(raw["ivr_menu"], allow_restricted=allow_restricted)
     return values
 
 
-@transaction.atomic
+def check_caller_id(campaign: Campaign) -> None:
+    """CampaignError unless the campaign's caller ID is empty, its trunk's own caller ID, or
+    one the operator verified for the account (accounts/callerids.py)."""
+    if not campaign.caller_id:
+        return
+    # Read the owner afresh rather than through campaign.owner, which would stay cached
+    # on the returned object (and hide a later trunk assignment from its reader).
+    owner = User.objects.only("default_trunk_id").get(pk=campaign.owner_id)
+    trunk = trunk_for(SimpleNamespace(trunk_id=campaign.trunk_id, owner=owner))
+    if not may_show(campaign.owner_id, campaign.caller_id, trunk.caller_id if trunk else ""):
+        raise CampaignError(
+            "caller_id",
+            "caller_id is not verified for this account: ask the operator to verify the "
+            "number (aicall callerid add), or leave it empty to use the trunk's caller ID",
+        )
+
+
+def _allows_restricted(owner_id: int) -> bool:
+    return User.objects.filter(pk=owner_id, allow_restricted_destinations=True).exists()
+
+
 @transaction.atomic
 def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = False) -> Campaign:
-    values = {**clean_settings(raw), **clean_webhook_settings(raw, None)}
+    values = {
+        **clean_settings(raw, allow_restricted=_allows_restricted(owner_id)),
+        **clean_webhook_settings(raw, None),
+    }
     if "name" not in values:
         raise CampaignError("name", "name is required")
     if "campaign_type" not in values:
         raise CampaignError("campaign_type", "type must be voice_otp or ivr")
-    campaign = Campaign.objects.create(owner_id=owner_id, **values)
+    campaign = Campaign(owner_id=owner_id, **values)
+    check_caller_id(campaign)
+    campaign.save(force_insert=True)
     if start:
         do_start_campaign(campaign)
     return campaign
@@ -117,9 +152,19 @@ def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = Fals
 
 @transaction.atomic
 def do_update_campaign(campaign: Campaign, raw: dict[str, Any]) -> Campaign:
-    values = {**clean_settings(raw), **clean_webhook_settings(raw, campaign)}
+    values = {
+        **clean_settings(raw, allow_restricted=_allows_restricted(campaign.owner_id)),
+        **clean_webhook_settings(raw, campaign),
+    }
+    before = campaign.caller_id
     for name, value in values.items():
         setattr(campaign, name, value)
+    if campaign.caller_id != before:
+        try:
+            check_caller_id(campaign)
+        except CampaignError:
+            campaign.caller_id = before  # the object stays as stored: nothing changed
+            raise
     campaign.save()
     return campaign
 

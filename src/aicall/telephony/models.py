@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils import timezone
 
+from aicall.lib.secretbox import EncryptedTextField
+
 
 class Transport(models.TextChoices):
     UDP = "udp", "UDP"
@@ -34,7 +36,8 @@ class Trunk(models.Model):
     proxy = models.CharField(max_length=255)  # sip:HOST:PORT
     transport = models.CharField(max_length=8, choices=Transport.choices, default=Transport.UDP)
     username = models.CharField(max_length=100, blank=True)
-    password = models.CharField(max_length=200, blank=True)
+    # Encrypted at rest (lib/secretbox.py); reads give the plaintext.
+    password = EncryptedTextField(blank=True)
     caller_id = models.CharField(max_length=32, blank=True)
     max_channels = models.PositiveIntegerField(default=30)
     calls_per_second = models.FloatField(default=10)

@@ -1,3 +1,7 @@
+import argparse
+import json
+from pathlib import Path
+
 from django.core.management.base import BaseCommand
 
 from aicall.accounts.models import User
@@ -11,6 +15,17 @@ from aicall.campaigns.services import (
 )
 from aicall.management.output import die, emit
 
+
+def _menu(text: str) -> dict:
+    """`--ivr-menu`: the key-press menu as JSON, or @FILE holding it."""
+    if text.startswith("@"):
+        text = Path(text[1:]).read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from exc
+
+
 _SETTINGS = [
     ("--name", "name", str, None),
     ("--script", "script", str, "text with {danh_xung}, {ho_ten} or custom-field placeholders"),
@@ -22,6 +37,7 @@ _SETTINGS = [
     ("--retry-interval", "retry_interval_seconds", int, "seconds between attempts"),
     ("--otp-expiry", "otp_expiry_seconds", int, "an OTP call not placed within this is dropped"),
     ("--ring-timeout", "ring_timeout_seconds", int, "seconds to ring before giving up"),
+    ("--ivr-menu", "ivr_menu", _menu, "key-press menu as JSON or @FILE (docs/web.md)"),
 ]
 
 

@@ -1,3 +1,7 @@
+import argparse
+import os
+import sys
+
 from django.core.management.base import BaseCommand
 
 from aicall.accounts.models import User
@@ -24,7 +28,15 @@ class Command(BaseCommand):
         add.add_argument("--proxy", required=True, help="sip:HOST:PORT of the carrier")
         add.add_argument("--transport", choices=["udp", "tcp"], default="udp")
         add.add_argument("--username", default="", help="digest authentication user")
-        add.add_argument("--password", default="", help="digest authentication password")
+        add.add_argument(
+            "--password-stdin",
+            dest="password_stdin",
+            action="store_true",
+            help="read the digest password from the first line of standard input "
+            "(or set AICALL_TRUNK_PASSWORD); never on the command line",
+        )
+        # Refused with an explanation: argv is visible in `ps` and kept in shell history.
+        add.add_argument("--password", dest="password_argv", default=None, help=argparse.SUPPRESS)
         add.add_argument("--caller-id", dest="caller_id", default="", help="default From number")
         add.add_argument("--max-channels", dest="max_channels", type=int, default=30)
         add.add_argument("--cps", dest="calls_per_second", type=float, default=10.0)
@@ -59,6 +71,7 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, **options):
         try:
             if action == "add":
+                options["password"] = _password(options)
                 added = do_add_trunk({f: options[f] for f in SETTABLE_FIELDS})
                 if options["make_default"]:
                     do_set_default_trunk(added)
@@ -96,3 +109,15 @@ class Command(BaseCommand):
             raise die(f"no campaign {options['campaign']}")
         do_assign_trunk(trunk, campaign=campaign)
         return {"campaign_id": campaign.pk, "trunk": trunk.name if trunk else None}
+
+
+def _password(options: dict) -> str:
+    """The digest password from AICALL_TRUNK_PASSWORD or standard input, never from argv."""
+    if options.get("password_argv") is not None:
+        raise die(
+            "--password is not accepted: the command line shows in `ps` and shell history. "
+            "Pipe it with --password-stdin or set AICALL_TRUNK_PASSWORD"
+        )
+    if options.get("password_stdin"):
+        return sys.stdin.readline().rstrip("\r\n")
+    return os.environ.get("AICALL_TRUNK_PASSWORD", "")

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 
+from aicall.campaigns.transfer import checked_transfer_target
 from aicall.lib.phones import to_e164, to_national
 from aicall.speech.base import SpeechEngine, SpeechError
 from aicall.speech.clips import default_engine, otp_clips, uploaded_audio, wav_seconds
@@ -162,7 +163,12 @@ class SipCarrier(base.Carrier):
                 sub = option["menu"]
                 entry["menu"] = self._node(sub, trunk, self._clips([sub.get("prompt", "")]))
             elif action == "transfer":
-                entry["uri"] = sip_uri(trunk, option["target"])
+                # Checked again here: a target stored before a rule tightened must not go out.
+                target = checked_transfer_target(option["target"])
+                if target is None:
+                    entry = {"action": "hangup"}
+                else:
+                    entry["uri"] = sip_uri(trunk, target)
             keys[digit] = entry
         return {
             "clips": clips,
