@@ -6,7 +6,6 @@ from aicall.accounts.services import do_create_user
 from aicall.accounts.tokens import mint_access_token
 from aicall.campaigns.services import do_create_campaign
 
-
 # The caller ID the fixtures' campaigns show. Campaigns may only show a number the
 # operator verified for the account (or the trunk's own), so the fixture account has it
 # verified, as an operator would (`aicall callerid add`); tests/campaigns/test_caller_ids.py

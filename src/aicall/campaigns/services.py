@@ -1,8 +1,8 @@
 """Every write to a campaign goes through one of these actions."""
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 from datetime import time
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
