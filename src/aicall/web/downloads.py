@@ -14,6 +14,7 @@ from openpyxl import Workbook
 
 from aicall.calls.models import Call
 from aicall.lib.phones import to_national
+from aicall.lib.spreadsheet import safe_row
 from aicall.lib.vntime import format_called_at
 
 HEADER = [
@@ -74,12 +75,7 @@ def _row(row: tuple) -> list:
     values[3] = to_national(values[3])
     values[6] = format_called_at(values[6])
     values[10] = "" if values[10] is None else values[10]
-    return _neutralised(values)
-
-
-def _neutralised(values: list) -> list:
-    """Text that a spreadsheet would run as a formula (=, +, -, @ first) gets a quote."""
-    return ["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in values]
+    return safe_row(values)  # CSV and Excel alike (lib/spreadsheet.py)
 
 
 def _streamed(request: HttpRequest, next_chunk: Callable[[], bytes | None]):

@@ -21,6 +21,7 @@ from django.core.files.uploadedfile import UploadedFile
 from openpyxl import load_workbook
 
 from aicall.calls.contacts import SkipReason
+from aicall.lib.spreadsheet import safe_row
 
 KNOWN_TARGETS = ("phone_number", "otp_code", "danh_xung", "ho_ten")
 IGNORE, CUSTOM = "", "custom"
@@ -232,7 +233,7 @@ def write_report(item: Upload, contacts: list[dict], lines: list[int], checked, 
             kind, reason, call_id = outcome[index]
             counts[kind] += 1
             phone, name = contact.get("phone_number", ""), contact.get("ho_ten", "")
-            writer.writerow([lines[index], _safe(phone), _safe(name), kind, reason, call_id])
+            writer.writerow(safe_row([lines[index], phone, name, kind, reason, call_id]))
             if kind != "accepted" and len(problems) < 200:
                 problems.append(
                     {"line": lines[index], "phone": phone, "name": name, "reason": reason}
@@ -241,10 +242,6 @@ def write_report(item: Upload, contacts: list[dict], lines: list[int], checked, 
     item.meta["summary"] = summary
     item.save_meta()
     return summary
-
-
-def _safe(value: str) -> str:
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def import_file(item: Upload, campaign, mapping: list[str]) -> dict:
