@@ -11,7 +11,6 @@ from aicall.calls.models import Call
 from aicall.calls.services import import_contacts
 from aicall.lib.spreadsheet import safe_cell, safe_row
 from tests.factories import finished_call
-from tests.web.conftest import web  # noqa: F401 - the signed-in website client
 from tests.web.helpers import csv_file, finish, upload
 
 FORMULAS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\t=1", "\r=1"]
