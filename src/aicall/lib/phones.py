@@ -65,6 +65,9 @@ _RESTRICTED_TYPES = frozenset(
 )
 # Vietnam's 1900 (premium) and 1800 (toll-free) service ranges, whatever metadata says.
 _RESTRICTED_PREFIXES = ("1900", "1800")
+# The first NSN digit of every restricted number in Vietnam's plan (1800/1900 service
+# numbers, the 1x99/799 and 69 UAN ranges); tests/lib/test_phones.py checks it.
+RESTRICTED_FIRST_DIGITS = frozenset("167")
 # (first five NSN digits, NSN length) -> restricted; the type follows the prefix and the
 # length like validity does (tests/lib/test_phones.py checks it against phonenumbers).
 _restricted_shapes: dict[tuple[str, int], bool] = {}
