@@ -9,6 +9,7 @@ from aicall.telephony.base import (
     NO_ANSWER,
     NO_USER_RESPONSE,
     NORMAL_TEMPORARY_FAILURE,
+    REGISTRATION_FAILED,
     USER_BUSY,
 )
 
@@ -22,9 +23,17 @@ INTERRUPTED = "INTERRUPTED"
 
 # Only these are worth another attempt: the callee may pick up later. A rejected call or a
 # number that does not exist will not change its mind. INTERRUPTED is our own failure (a
-# dialer died mid-call), which the callee should not pay for.
+# dialer died mid-call), which the callee should not pay for; so is a trunk whose
+# registration failed (the edge keeps trying to register it).
 RETRYABLE_CAUSES = frozenset(
-    {USER_BUSY, NO_ANSWER, NO_USER_RESPONSE, NORMAL_TEMPORARY_FAILURE, INTERRUPTED}
+    {
+        USER_BUSY,
+        NO_ANSWER,
+        NO_USER_RESPONSE,
+        NORMAL_TEMPORARY_FAILURE,
+        INTERRUPTED,
+        REGISTRATION_FAILED,
+    }
 )
 
 
