@@ -23,6 +23,10 @@ if [ ${#packages[@]} -gt 0 ]; then
   echo "installing Debian packages: ${packages[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
+  if [[ " ${packages[*]} " == *" kamailio "* ]] && command -v systemctl >/dev/null; then
+    # aicall runs its own Kamailio on its own cfg; the distribution's service would hold 5060.
+    $sudo systemctl disable --now kamailio >/dev/null 2>&1 || true
+  fi
 fi
 
 python=${PYTHON:-python3.11}

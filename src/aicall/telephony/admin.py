@@ -35,6 +35,17 @@ class TrunkAdmin(admin.ModelAdmin):
         "max_channels",
         "calls_per_second",
         "number_format",
+        "register",
+        "registration_state",
+        "registration_code",
         "is_default",
     ]
-    readonly_fields = ["is_default", "created_at"]
+    # What the SIP edge reports (registration, OPTIONS health of each target).
+    readonly_fields = [
+        "is_default",
+        "created_at",
+        "registration_state",
+        "registration_code",
+        "registration_checked_at",
+        "target_health",
+    ]

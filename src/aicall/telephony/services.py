@@ -87,6 +87,8 @@ def do_add_trunk(raw: dict[str, Any]) -> Trunk:
         if Trunk.objects.filter(name=data["name"]).exists():
             raise TrunkError("name", f"a trunk named {data['name']} exists")
         first = not Trunk.objects.select_for_update().exists()
+        if data.get("register"):
+            data["registration_state"] = RegistrationState.REGISTERING
         return Trunk.objects.create(**data, is_default=first)
 
 

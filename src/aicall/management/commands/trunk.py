@@ -42,6 +42,36 @@ class Command(BaseCommand):
             default=101,
             help="RTP payload type offered for telephone-event (RFC 4733)",
         )
+        add.add_argument(
+            "--failover-proxy",
+            dest="failover_proxies",
+            action="append",
+            default=[],
+            metavar="sip:HOST:PORT",
+            help="another target of this trunk, tried in order when the proxy is down or "
+            "answers 503 (through the SIP edge; repeat for more)",
+        )
+        add.add_argument(
+            "--register",
+            action="store_true",
+            help="the SIP edge REGISTERs with the proxy using --username/--password",
+        )
+        add.add_argument(
+            "--register-expiry",
+            dest="register_expiry_seconds",
+            type=int,
+            default=300,
+            metavar="S",
+            help="registration lifetime asked for, seconds (refreshed before it ends)",
+        )
+        add.add_argument(
+            "--auth-username",
+            dest="auth_username",
+            default="",
+            metavar="U",
+            help="digest user when it differs from --username (the registered number)",
+        )
+        add.add_argument("--realm", default="", metavar="R", help="answer only this digest realm")
         add.add_argument("--default", dest="make_default", action="store_true")
         sub.add_parser("list", help="list trunks as JSON (passwords are never shown)")
         remove = sub.add_parser("remove", help="remove a trunk")

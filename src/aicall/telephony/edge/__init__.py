@@ -53,12 +53,21 @@ def supervisor_from_settings(conf: dict[str, Any], **overrides: Any) -> EdgeSupe
     """The edge the SIP carrier uses (None in direct mode), writing what it sees to the DB."""
     from aicall.telephony.services import do_record_edge_status
 
+    from aicall.telephony.edge import metrics
+
     mode = edge_mode(conf)
     if mode == EdgeMode.DIRECT:
         return None
-    return EdgeSupervisor(
+    supervisor: EdgeSupervisor
+
+    def on_status(status: dict[int, Any]) -> None:
+        metrics.record(status, supervisor.restarts)
+        do_record_edge_status(status)
+
+    supervisor = EdgeSupervisor(
         EdgeSettings.from_settings(conf, **overrides),
         trunk_table,
-        on_status=do_record_edge_status,
+        on_status=on_status,
         spawn=mode == EdgeMode.KAMAILIO,
     )
+    return supervisor
