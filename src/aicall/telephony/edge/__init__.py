@@ -51,9 +51,8 @@ def trunk_table() -> list[EdgeTrunk]:
 
 def supervisor_from_settings(conf: dict[str, Any], **overrides: Any) -> EdgeSupervisor | None:
     """The edge the SIP carrier uses (None in direct mode), writing what it sees to the DB."""
-    from aicall.telephony.services import do_record_edge_status
-
     from aicall.telephony.edge import metrics
+    from aicall.telephony.services import do_record_edge_status
 
     mode = edge_mode(conf)
     if mode == EdgeMode.DIRECT:
