@@ -128,9 +128,6 @@ def do_record_edge_status(status: dict[int, Any]) -> None:
     """Store what the SIP edge reports per trunk id (`edge.status.TrunkStatus`): the
     registration state and code, and each target's health. Rows are written only when
     their values changed, so a steady edge costs no writes."""
-    from django.db import close_old_connections
-
-    close_old_connections()
     now = timezone.now()
     for trunk in Trunk.objects.filter(pk__in=list(status)):
         seen = status[trunk.pk]

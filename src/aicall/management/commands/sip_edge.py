@@ -9,10 +9,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from aicall.management.output import emit
-from aicall.telephony.edge import EdgeSupervisor, UnknownEdgeMode, trunk_table
+from aicall.telephony.edge import UnknownEdgeMode, supervisor_from_settings, trunk_table
 from aicall.telephony.edge.config import EdgeSettings, render_cfg, write_files
 from aicall.telephony.models import Trunk
-from aicall.telephony.services import do_record_edge_status
 from aicall.telephony.trunks import registration_status
 
 
@@ -64,7 +63,8 @@ class Command(BaseCommand):
             self._run(edge)
 
     def _run(self, edge: EdgeSettings) -> None:
-        supervisor = EdgeSupervisor(edge, trunk_table, on_status=do_record_edge_status)
+        supervisor = supervisor_from_settings({**settings.AICALL, "SIP_EDGE": "kamailio"})
+        assert supervisor is not None
         done = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: done.set())

@@ -60,7 +60,10 @@ def supervisor_from_settings(conf: dict[str, Any], **overrides: Any) -> EdgeSupe
     supervisor: EdgeSupervisor
 
     def on_status(status: dict[int, Any]) -> None:
+        from django.db import close_old_connections
+
         metrics.record(status, supervisor.restarts)
+        close_old_connections()  # the supervisor's thread keeps its own connection
         do_record_edge_status(status)
 
     supervisor = EdgeSupervisor(

@@ -56,8 +56,9 @@ modparam("jsonrpcs", "transport", 4)
 modparam("jsonrpcs", "dgram_socket", "@@RUN_DIR@@/rpc.sock")
 modparam("jsonrpcs", "dgram_mode", 0600)
 
-# An INVITE target that sends nothing for this long is dead: try the next one.
-modparam("tm", "fr_timer", @@FR_TIMER_MS@@)
+# Requests within a dialog keep SIP's own 32 s; an initial INVITE gets @@FR_TIMER_MS@@ ms for
+# a first answer (t_set_fr below): a target silent that long is dead, try the next one.
+modparam("tm", "fr_timer", 32000)
 modparam("tm", "fr_inv_timer", 180000)
 modparam("tm", "restart_fr_on_each_reply", 0)
 modparam("tm", "auto_inv_100_reason", "Trying")
@@ -167,6 +168,7 @@ request_route {
 		send_reply("503", "Trunk Down");
 		exit;
 	}
+	t_set_fr(180000, @@FR_TIMER_MS@@);
 	t_on_failure("FAILOVER");
 	if (!t_relay()) {
 		sl_reply_error();
@@ -185,6 +187,7 @@ failure_route[FAILOVER] {
 		}
 		if (ds_next_dst()) {
 			xlog("L_NOTICE", "trunk failover for $ru to $du\n");
+			t_set_fr(180000, @@FR_TIMER_MS@@);
 			t_on_failure("FAILOVER");
 			t_relay();
 			exit;
