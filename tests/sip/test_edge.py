@@ -74,7 +74,7 @@ def vias(invite: str) -> list[str]:
     return re.findall(r"^Via: SIP/2.0/UDP ([^;\s]+)", invite, re.M)
 
 
-def campaign_of(user, count: int):
+def campaign_of(user):
     campaign = do_create_campaign(
         user.pk,
         {
@@ -96,17 +96,25 @@ def import_numbers(api, token, campaign, count: int, start: int = 0) -> None:
     assert status == 200
 
 
+def run_registrar_campaign(settings, tmp_path, sipp, harness, api, token, user, *, calls, cps,
+                           workers):  # fmt: skip
+    """A registrar trunk behind its own edge, and a running campaign of `calls` calls on it."""
+    edge = use_edge(settings, tmp_path)
+    trunk_side = registrar(sipp)
+    trunk = add_registering_trunk(trunk_side.proxy, max_channels=40, calls_per_second=cps)
+    campaign = campaign_of(user)
+    import_numbers(api, token, campaign, calls)
+    carrier = SipCarrier(bind_address="127.0.0.1", min_workers=workers)
+    do_start_campaign(campaign)
+    return edge, trunk_side, trunk, campaign, carrier, harness(carrier)
+
+
 def test_registrar_trunk_twenty_calls_one_address_bye_reaches_the_worker(
     settings, tmp_path, sipp, harness, api, token, user
 ):
-    edge = use_edge(settings, tmp_path)
-    trunk_side = registrar(sipp)
-    trunk = add_registering_trunk(trunk_side.proxy, max_channels=40, calls_per_second=20)
-    campaign = campaign_of(user, 20)
-    import_numbers(api, token, campaign, 20)
-    carrier = SipCarrier(bind_address="127.0.0.1", min_workers=6)
-    do_start_campaign(campaign)
-    h = harness(carrier)
+    edge, trunk_side, trunk, campaign, _, h = run_registrar_campaign(
+        settings, tmp_path, sipp, harness, api, token, user, calls=20, cps=20, workers=6
+    )
     wait_until(settled(campaign), timeout=90)
     registered = trunk_state(trunk)
     listed = public_trunk(trunk)
@@ -278,14 +286,9 @@ def _invite_from_outside(port: int) -> str:
 def test_kamailio_killed_mid_campaign_is_restarted_and_no_call_is_lost(
     settings, tmp_path, sipp, harness, api, token, user
 ):
-    use_edge(settings, tmp_path)
-    trunk_side = registrar(sipp)
-    trunk = add_registering_trunk(trunk_side.proxy, max_channels=40, calls_per_second=4)
-    campaign = campaign_of(user, 24)
-    import_numbers(api, token, campaign, 24)
-    carrier = SipCarrier(bind_address="127.0.0.1", min_workers=4)
-    do_start_campaign(campaign)
-    h = harness(carrier)
+    _, trunk_side, trunk, campaign, carrier, h = run_registrar_campaign(
+        settings, tmp_path, sipp, harness, api, token, user, calls=24, cps=4, workers=4
+    )
     # Kill the edge once calls are up (some answered, more being placed).
     wait_until(lambda: Call.objects.filter(campaign=campaign, status="done").count() >= 1, 60)
     first_pid = carrier.edge.process.pid
