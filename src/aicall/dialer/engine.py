@@ -36,12 +36,15 @@ from aicall.dialer.claims import claim_due_calls
 from aicall.dialer.policy import DO_NOT_CALL, INTERRUPTED, OTP_EXPIRED
 from aicall.dialer.results import ClaimedCall, FinishedCall, StartedCall, store_results
 from aicall.dialer.snapshot import CampaignCache
+from aicall.telephony import health
 from aicall.telephony.base import (
     NORMAL_TEMPORARY_FAILURE,
     CallOutcome,
     CallRequest,
     Carrier,
 )
+from aicall.telephony.models import Trunk, TrunkHealth
+from aicall.telephony.sip.options import ProbeResult, probe
 
 log = logging.getLogger("aicall.dialer")
 # Calls that may start closer together than 1/cps to make up for a late event loop.
@@ -140,6 +143,9 @@ class Dialer:
         self._db: ThreadPoolExecutor | None = None
         self._rotate = 0
         self._next_start: dict[str, float] = {}
+        # Trunk health only matters for real calls: a dialer forced onto the sandbox
+        # places calls on no trunk, so it neither skips down trunks nor probes them.
+        self.trunk_health = carrier.name != "sandbox"
         self._start_turns: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- the database thread -------------------------------------------------------------
@@ -179,13 +185,16 @@ class Dialer:
             await self.carrier.start()
             log.info("dialer %s running with the %s carrier", self.name, self.carrier.name)
             store = asyncio.create_task(self._store_loop())
-            housekeeping = asyncio.create_task(self._housekeeping_loop())
+            background = [asyncio.create_task(self._housekeeping_loop())]
+            if self.trunk_health:
+                background.append(asyncio.create_task(self._probe_loop()))
             await self._claim_loop()
             await self._drain()
             self._flush_now.set()
             await store
-            housekeeping.cancel()
-            await asyncio.gather(housekeeping, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             if not self._abandoned:
                 await self.db(liveness.mark_stopped, self.name)
             await self.carrier.stop()
@@ -241,6 +250,7 @@ class Dialer:
             now=self.clock.now(),
             horizon_seconds=self.options.poll_seconds + 0.05,
             rotate=self._rotate,
+            trunk_health=self.trunk_health,
         )
         m.CLAIM_LATENCY.observe(time.perf_counter() - started)
         if result.do_not_call:
@@ -255,11 +265,13 @@ class Dialer:
 
     async def _run_call(self, claimed: ClaimedCall) -> None:
         placed_at = self.clock.now()
+        carrier_name = ""
         answered_at: datetime | None = None
         counted = False
         try:
             await self._wait_for_slot(claimed)
             request = build_request(claimed)
+            carrier_name = self.carrier.name_for(request)
             placed_at = self.clock.now()
 
             def on_answered() -> None:
@@ -267,7 +279,9 @@ class Dialer:
                 answered_at = self.clock.now()
                 m.CALLS_ANSWERED.inc()
                 if claimed.campaign.webhook_call_started and claimed.campaign.webhook_url:
-                    self._started.append(StartedCall(claimed=claimed, placed_at=placed_at))
+                    self._started.append(
+                        StartedCall(claimed=claimed, placed_at=placed_at, carrier=carrier_name)
+                    )
 
             self.placed += 1
             counted = True
@@ -299,6 +313,7 @@ class Dialer:
                 placed_at=placed_at,
                 answered_at=answered_at,
                 ended_at=self.clock.now(),
+                carrier=carrier_name,
             )
         )
         if len(self._finished) >= self.options.claim_batch:
@@ -371,6 +386,11 @@ class Dialer:
         m.STORE_LATENCY.observe(time.perf_counter() - begun)
         m.CALLS_RETRIED.inc(stats.retried)
         self.stored_total += stats.final + stats.retried
+        for trunk_id in stats.trunks_down:
+            name = self._trunk_name(trunk_id)
+            log.warning("trunk %s marked down after calls in a row timed out", name)
+            m.TRUNK_DOWN_TOTAL.labels(name).inc()
+            m.TRUNK_UP.labels(name).set(0)
         if stats.dropped:
             log.warning("%d results dropped: calls no longer owned by %s", stats.dropped, self.name)
         self._wake.set()
@@ -400,7 +420,55 @@ class Dialer:
         if expired:
             m.CALLS_NOT_PLACED.labels(OTP_EXPIRED).inc(expired)
         await self.db(_update_progress_gauges, list(self.cache.campaigns))
+        await self.db(_update_trunk_gauges, now)
         await self.db(liveness.forget_old_dialers)
+
+    # -- trunk health ----------------------------------------------------------------------
+
+    def _trunk_name(self, trunk_id: int) -> str:
+        trunk = self.cache.trunks.get(trunk_id)
+        return trunk.config.name if trunk is not None else str(trunk_id)
+
+    async def _probe_loop(self) -> None:
+        """Probe down trunks with OPTIONS (one dialer per trunk and interval)."""
+        interval = float(settings.AICALL["TRUNK_PROBE_SECONDS"])
+        while True:
+            await asyncio.sleep(min(interval, self.options.heartbeat_seconds) / 2)
+            try:
+                await self.probe_once()
+            except Exception:
+                log.exception("trunk probe failed")
+
+    async def probe_once(self) -> list[ProbeResult]:
+        conf = settings.AICALL
+        due = await self.db(health.claim_probes, self.clock.now(), conf["TRUNK_PROBE_SECONDS"])
+        if not due:
+            return []
+        timeout = float(conf["TRUNK_PROBE_TIMEOUT_SECONDS"])
+        results = await asyncio.gather(*(probe(t.proxy, t.transport, timeout) for t in due))
+        for trunk, result in zip(due, results, strict=True):
+            m.TRUNK_PROBES.labels(trunk.name, "up" if result.up else "down").inc()
+            came_up = await self.db(
+                health.do_record_probe,
+                trunk.pk,
+                up=result.up,
+                result=result.reason,
+                now=self.clock.now(),
+            )
+            if came_up:
+                log.info("trunk %s is up again (%s)", trunk.name, result.reason)
+                m.TRUNK_UP.labels(trunk.name).set(1)
+                self._wake.set()
+        return list(results)
+
+
+def _update_trunk_gauges(now: datetime) -> None:
+    for trunk in Trunk.objects.all()[:200]:
+        available = trunk.health == TrunkHealth.UP and not (
+            trunk.paused_until_at and trunk.paused_until_at > now
+        )
+        m.TRUNK_UP.labels(trunk.name).set(1 if available else 0)
+        m.TRUNK_CONSECUTIVE_TIMEOUTS.labels(trunk.name).set(trunk.consecutive_timeouts)
 
 
 def _update_progress_gauges(campaign_ids: list[int]) -> None:
