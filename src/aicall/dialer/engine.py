@@ -36,15 +36,14 @@ from aicall.dialer.claims import claim_due_calls
 from aicall.dialer.policy import DO_NOT_CALL, INTERRUPTED, OTP_EXPIRED
 from aicall.dialer.results import ClaimedCall, FinishedCall, StartedCall, store_results
 from aicall.dialer.snapshot import CampaignCache
-from aicall.telephony import health
+from aicall.dialer.trunkwatch import note_trunk_down, probe_down_trunks, update_trunk_gauges
 from aicall.telephony.base import (
     NORMAL_TEMPORARY_FAILURE,
     CallOutcome,
     CallRequest,
     Carrier,
 )
-from aicall.telephony.models import Trunk, TrunkHealth
-from aicall.telephony.sip.options import ProbeResult, probe
+from aicall.telephony.sip.options import ProbeResult
 
 log = logging.getLogger("aicall.dialer")
 # Calls that may start closer together than 1/cps to make up for a late event loop.
@@ -387,10 +386,8 @@ class Dialer:
         m.CALLS_RETRIED.inc(stats.retried)
         self.stored_total += stats.final + stats.retried
         for trunk_id in stats.trunks_down:
-            name = self._trunk_name(trunk_id)
-            log.warning("trunk %s marked down after calls in a row timed out", name)
-            m.TRUNK_DOWN_TOTAL.labels(name).inc()
-            m.TRUNK_UP.labels(name).set(0)
+            trunk = self.cache.trunks.get(trunk_id)
+            note_trunk_down(trunk.config.name if trunk is not None else str(trunk_id))
         if stats.dropped:
             log.warning("%d results dropped: calls no longer owned by %s", stats.dropped, self.name)
         self._wake.set()
@@ -420,14 +417,10 @@ class Dialer:
         if expired:
             m.CALLS_NOT_PLACED.labels(OTP_EXPIRED).inc(expired)
         await self.db(_update_progress_gauges, list(self.cache.campaigns))
-        await self.db(_update_trunk_gauges, now)
+        await self.db(update_trunk_gauges, now)
         await self.db(liveness.forget_old_dialers)
 
     # -- trunk health ----------------------------------------------------------------------
-
-    def _trunk_name(self, trunk_id: int) -> str:
-        trunk = self.cache.trunks.get(trunk_id)
-        return trunk.config.name if trunk is not None else str(trunk_id)
 
     async def _probe_loop(self) -> None:
         """Probe down trunks with OPTIONS (one dialer per trunk and interval)."""
@@ -440,35 +433,10 @@ class Dialer:
                 log.exception("trunk probe failed")
 
     async def probe_once(self) -> list[ProbeResult]:
-        conf = settings.AICALL
-        due = await self.db(health.claim_probes, self.clock.now(), conf["TRUNK_PROBE_SECONDS"])
-        if not due:
-            return []
-        timeout = float(conf["TRUNK_PROBE_TIMEOUT_SECONDS"])
-        results = await asyncio.gather(*(probe(t.proxy, t.transport, timeout) for t in due))
-        for trunk, result in zip(due, results, strict=True):
-            m.TRUNK_PROBES.labels(trunk.name, "up" if result.up else "down").inc()
-            came_up = await self.db(
-                health.do_record_probe,
-                trunk.pk,
-                up=result.up,
-                result=result.reason,
-                now=self.clock.now(),
-            )
-            if came_up:
-                log.info("trunk %s is up again (%s)", trunk.name, result.reason)
-                m.TRUNK_UP.labels(trunk.name).set(1)
-                self._wake.set()
-        return list(results)
-
-
-def _update_trunk_gauges(now: datetime) -> None:
-    for trunk in Trunk.objects.all()[:200]:
-        available = trunk.health == TrunkHealth.UP and not (
-            trunk.paused_until_at and trunk.paused_until_at > now
-        )
-        m.TRUNK_UP.labels(trunk.name).set(1 if available else 0)
-        m.TRUNK_CONSECUTIVE_TIMEOUTS.labels(trunk.name).set(trunk.consecutive_timeouts)
+        results = await probe_down_trunks(self.db, self.clock.now)
+        if any(came_up for _, _, came_up in results):
+            self._wake.set()
+        return [result for _, result, _ in results]
 
 
 def _update_progress_gauges(campaign_ids: list[int]) -> None:

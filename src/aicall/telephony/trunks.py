@@ -84,3 +84,26 @@ def trunk_health(trunk: Trunk) -> dict[str, Any]:
         "last_probe_result": trunk.last_probe_result,
         "paused_until": trunk.paused_until_at.isoformat() if trunk.paused_until_at else None,
     }
+
+
+def campaign_telephony(campaign: Any, mode: str | None = None) -> dict[str, Any]:
+    """How a campaign's calls go out, for its API object and its web page.
+
+    `sandbox`: its calls are simulated (AICALL_TELEPHONY=sandbox, or no trunk at all);
+    `trunk` / `trunk_state`: the trunk a real call takes and whether it takes calls now
+    ("up", "down": calls wait while OPTIONS probes run, "paused": a 503 Retry-After).
+    """
+    from django.utils import timezone
+
+    from aicall.telephony.models import TrunkHealth
+    from aicall.telephony.registry import simulated
+
+    trunk = trunk_for(campaign)
+    if simulated(trunk is not None, mode):
+        return {"sandbox": True, "trunk": None, "trunk_state": None}
+    if trunk is None:
+        return {"sandbox": False, "trunk": None, "trunk_state": None}
+    state = trunk.health
+    if state == TrunkHealth.UP and trunk.paused_until_at and trunk.paused_until_at > timezone.now():
+        state = "paused"
+    return {"sandbox": False, "trunk": trunk.name, "trunk_state": state}
