@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 import wave
 from pathlib import Path
 
@@ -30,6 +31,8 @@ class RtpEar:
         self.samples: list[int] = []
         self.packets = 0
         self.payload_types: set[int] = set()
+        # (arrival time, index of the packet's first sample): when each bit of audio came.
+        self.arrivals: list[tuple[float, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -46,7 +49,16 @@ class RtpEar:
             self.payload_types.add(payload_type)
             if payload_type == 0:
                 self.packets += 1
+                self.arrivals.append((time.monotonic(), len(self.samples)))
                 self.samples.extend(_ULAW[b] for b in data[12:])
+
+    def after_longest_gap(self) -> tuple[float, list[int]]:
+        """The longest pause between two packets, and the samples received after it."""
+        best, index = 0.0, 0
+        for (t0, _), (t1, i1) in zip(self.arrivals, self.arrivals[1:], strict=False):
+            if t1 - t0 > best:
+                best, index = t1 - t0, i1
+        return best, self.samples[index:]
 
     def close(self) -> None:
         self._stop.set()

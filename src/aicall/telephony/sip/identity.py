@@ -49,7 +49,10 @@ def quoted_display_name(name: str) -> str:
 def caller_identity(trunk: TrunkConfig, caller_id: str, host: str) -> dict[str, Any]:
     """The From URI and the headers of every INVITE for this call; ValueError if unsafe."""
     number = format_caller_id(caller_id, trunk.caller_id_format)
-    uri = f"<sip:{number}@{host}>"
+    # The trunk's host without the port, as PJSIP writes From (a port names a transport
+    # address, not an identity).
+    domain = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    uri = f"<sip:{number}@{domain}>"
     name = trunk.display_name.strip()
     from_uri = f"{quoted_display_name(name)} {uri}" if name else uri
     headers: list[list[str]] = []

@@ -85,6 +85,21 @@ def retry_after_seconds(message: str) -> float | None:
     return float(min(int(match.group(1)), MAX_RETRY_AFTER_SECONDS))
 
 
+_CONTACT = re.compile(r"^(?:Contact|m)[ \t]*:[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
+
+
+def contact_uris(message: str) -> list[str]:
+    """The URIs of a response's Contact headers, in order (PJSIP's own redirect target
+    string drops the port, so the port a 3xx names is read from the message)."""
+    head = (message or "").split("\r\n\r\n", 1)[0]
+    uris: list[str] = []
+    for match in _CONTACT.finditer(head):
+        value = match.group(1).strip()
+        bracketed = re.findall(r"<([^<>]*)>", value)
+        uris += bracketed or [part.strip() for part in value.split(",") if part.strip()]
+    return uris
+
+
 def redirect_number(target: str) -> tuple[str, str, int | None] | None:
     """A 3xx Contact's phone number, host and port; None unless the user part is a number.
 

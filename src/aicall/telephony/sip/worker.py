@@ -247,7 +247,14 @@ class Worker(IvrMixin, MediaMixin):
         state = self.calls.get(key)
         if state is None:
             return pj.PJSIP_REDIRECT_STOP
-        state.redirect_code = sipmsg.status_code(_received_message(event)) or 302
+        message = _received_message(event)
+        state.redirect_code = sipmsg.status_code(message) or 302
+        wanted = sipmsg.redirect_number(target)
+        for contact in sipmsg.contact_uris(message):
+            parsed = sipmsg.redirect_number(contact)
+            if wanted and parsed and parsed[:2] == wanted[:2]:
+                target = contact  # the same Contact, with its port
+                break
         uri = sipmsg.redirect_uri(target, state.trunk)
         if uri is None:
             return pj.PJSIP_REDIRECT_REJECT  # not a number: try the response's next Contact
