@@ -426,7 +426,7 @@ class Dialer:
         """Probe down trunks with OPTIONS (one dialer per trunk and interval)."""
         interval = float(settings.AICALL["TRUNK_PROBE_SECONDS"])
         while True:
-            await asyncio.sleep(min(interval, self.options.heartbeat_seconds) / 2)
+            await asyncio.sleep(interval / 2)
             try:
                 await self.probe_once()
             except Exception:
