@@ -158,3 +158,17 @@ def test_sip_edge_config_prints_the_cfg(settings, tmp_path):
         call_command("sip_edge", "config")
     assert out.getvalue().startswith("#!KAMAILIO")
     assert "listen=udp:127.0.0.1:5060" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_trunk_update_turns_registration_on_and_off():
+    aicall("trunk", "add", "--name", "pbx", "--proxy", "sip:pbx.example", "--username", "u",
+           "--password", "p")  # fmt: skip
+    assert aicall("trunk", "list")[0]["registration"]["state"] == "not_needed"
+    updated = aicall("trunk", "update", "pbx", "--register", "on", "--failover-proxy",
+                     "sip:pbx2.example")  # fmt: skip
+    assert updated["registration"]["state"] == "registering"
+    assert updated["failover_proxies"] == ["sip:pbx2.example"]
+    updated = aicall("trunk", "update", "pbx", "--register", "off")
+    assert updated["registration"]["state"] == "not_needed"
+    assert updated["failover_proxies"] == ["sip:pbx2.example"]  # not given: kept
