@@ -21,6 +21,15 @@ class TrunkForm(forms.ModelForm):
             "privacy": "RFC 3323 Privacy value (id, none, …); empty sends no Privacy header.",
         }
 
+    # Left empty, the registration lifetime is the trunk's (300 s for a new one).
+    register_expiry_seconds = forms.IntegerField(required=False, min_value=1)
+
+    def clean_register_expiry_seconds(self) -> int:
+        value = self.cleaned_data.get("register_expiry_seconds")
+        if value is None:
+            return self.instance.register_expiry_seconds if self.instance.pk else 300
+        return int(value)
+
     def clean_password(self) -> str:
         password = self.cleaned_data.get("password") or ""
         if not password and self.instance.pk:
