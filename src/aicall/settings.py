@@ -100,9 +100,15 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:campaigns"
 LOGOUT_REDIRECT_URL = "web:login"
 
+# Django's four validators: the website's password change, admin and `aicall createuser`.
 AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "vi"
@@ -154,6 +160,9 @@ AICALL: dict[str, Any] = {
     "API_RATE_BURST": int(os.environ.get("AICALL_API_RATE_BURST", "1000")),
     "TOKEN_FAILURES_BURST": int(os.environ.get("AICALL_TOKEN_FAILURES_BURST", "10")),
     "TOKEN_FAILURES_PER_HOUR": float(os.environ.get("AICALL_TOKEN_FAILURES_PER_HOUR", "30")),
+    # Sign-in throttle (accounts/throttle.py): wrong passwords per address and per account.
+    "LOGIN_MAX_FAILURES": int(os.environ.get("AICALL_LOGIN_MAX_FAILURES", "10")),
+    "LOGIN_FAILURE_WINDOW_SECONDS": float(os.environ.get("AICALL_LOGIN_WINDOW_SECONDS", "900")),
     "TRUST_X_FORWARDED_FOR": os.environ.get("AICALL_TRUST_X_FORWARDED_FOR") == "1",
     "IDEMPOTENCY_TTL_SECONDS": 24 * 3600,
     # Webhook sender (`aicall webhooks`): retries with backoff for a day, then gives up.
