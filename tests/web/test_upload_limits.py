@@ -125,9 +125,10 @@ def test_too_many_shared_strings_are_refused(web, ivr_campaign, limits):
     answer = post_contacts(web, ivr_campaign, SimpleUploadedFile("s.xlsx", many))
     assert "unpacks to more data" in answer.text
     fine = xlsx_with_parts({"xl/sharedStrings.xml": write_shared_strings(1000)})
-    assert "unpacks to more data" not in post_contacts(
-        web, ivr_campaign, SimpleUploadedFile("s.xlsx", fine)
-    ).text
+    assert (
+        "unpacks to more data"
+        not in post_contacts(web, ivr_campaign, SimpleUploadedFile("s.xlsx", fine)).text
+    )
 
 
 def test_a_row_with_too_many_cells_is_refused_while_counting(web, ivr_campaign):
@@ -165,7 +166,9 @@ def test_a_real_workbook_and_csv_still_import(web, ivr_campaign):
         mapping_url = upload(web, ivr_campaign, file)
         web.post(mapping_url, {"col_0": "phone_number", "col_1": "ho_ten"})
     assert Call.objects.filter(campaign=ivr_campaign).count() == 4
-    cp1258 = SimpleUploadedFile("v.csv", "phone_number,ho_ten\n0901234560,Văn Đăng\n".encode("cp1258"))
+    cp1258 = SimpleUploadedFile(
+        "v.csv", "phone_number,ho_ten\n0901234560,Văn Đăng\n".encode("cp1258")
+    )
     mapping_url = upload(web, ivr_campaign, cp1258)
     assert "Văn Đăng" in web.get(mapping_url).text
 

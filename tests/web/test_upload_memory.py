@@ -182,3 +182,67 @@ def test_a_25_mb_csv_and_xlsx_bombs_are_refused_in_little_memory(live, tmp_path)
         assert growth < 100 * MB, f"{name}: the server grew by {growth / MB:.0f} MB"
     # Nothing of the refused files was kept.
     assert set(stored_uploads(data_dir)) == before_files
+
+
+def raw_request(base_url: str, head: bytes, body_chunks=(), timeout=30.0) -> bytes:
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(head)
+        try:
+            for chunk in body_chunks:
+                sock.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server stopped reading: what we want
+        answer = b""
+        try:
+            while data := sock.recv(65536):
+                answer += data
+        except (ConnectionResetError, TimeoutError):
+            pass
+        return answer
+
+
+def test_a_body_declared_too_large_is_refused_before_it_is_read(live):
+    client, pid, campaign_id, _ = live
+    base = str(client.base_url).rstrip("/")
+    for path, expected in (
+        (f"/campaigns/{campaign_id}/contacts/", b"Request body too large"),
+        ("/api/campaigns/1/import", b'"code":"413"'),
+        ("/login/", b"Request body too large"),
+    ):
+        started = time.monotonic()
+        answer = raw_request(
+            base,
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {10 * 1024 * MB}\r\n\r\n".encode(),
+            [b"x" * 65536],
+        )
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert expected in answer
+        assert time.monotonic() - started < 10
+
+
+def test_a_chunked_body_is_cut_off_at_the_cap(live):
+    client, pid, _, data_dir = live
+    base = str(client.base_url).rstrip("/")
+    baseline = rss_bytes(pid)
+    chunk = b"x" * MB
+    framed = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+
+    def body():
+        for _ in range(200):  # 200 MB, far past the 65 MB cap
+            yield framed
+        yield b"0\r\n\r\n"
+
+    with PeakRss(pid) as rss:
+        answer = raw_request(
+            base,
+            b"POST /api/campaigns/1/import HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+            body(),
+        )
+    # Read all the way, the body would have reached the view (401: no access_token).
+    assert answer.startswith(b"HTTP/1.1 413") and b'"code":"413"' in answer, answer[:300]
+    assert rss.peak - baseline < 100 * MB
+    # The server is still there and well.
+    assert client.get("/campaigns/").status_code == 200
