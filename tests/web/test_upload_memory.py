@@ -7,10 +7,8 @@ upload; the test process's own memory is not what is measured.
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,17 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.liveserver import RUN, clean_env, serving
 from tests.web.helpers import write_bomb_sheet, write_shared_strings, xlsx_with_parts
 
 pytestmark = pytest.mark.slow
 EMAIL, PASSWORD = "uploads@example.com", "upload test passphrase"
 MB = 1024 * 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_bytes(pid: int) -> int:
@@ -63,19 +56,17 @@ def live(tmp_path_factory):
     if os.environ.get("DATABASE_URL"):
         pytest.skip("one live server on a SQLite file of its own is enough (SQLite pass)")
     data_dir = tmp_path_factory.mktemp("aicall-uploads")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AICALL_", "DATABASE_URL"))}
-    env.update(AICALL_DATA_DIR=str(data_dir), AICALL_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
-    run = [sys.executable, "-m", "aicall"]
-    subprocess.run([*run, "migrate", "-v0"], env=env, check=True, timeout=300)
+    env = clean_env(data_dir, AICALL_LOG_LEVEL="WARNING")
+    subprocess.run([*RUN, "migrate", "-v0"], env=env, check=True, timeout=300)
     subprocess.run(
-        [*run, "createuser", "--email", EMAIL, "--password", PASSWORD],
+        [*RUN, "createuser", "--email", EMAIL, "--password", PASSWORD],
         env=env,
         check=True,
         capture_output=True,
         timeout=120,
     )
     made = subprocess.run(
-        [*run, "campaign", "create", "--email", EMAIL, "--name", "Big", "--type", "ivr"],
+        [*RUN, "campaign", "create", "--email", EMAIL, "--name", "Big", "--type", "ivr"],
         env=env,
         check=True,
         capture_output=True,
@@ -83,47 +74,19 @@ def live(tmp_path_factory):
         timeout=120,
     )
     campaign_id = json.loads(made.stdout)["campaign_id"]
-    port = _free_port()
-    log_path = data_dir / "serve.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [*run, "serve", "--no-dialer", "--no-webhooks", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    client = httpx.Client(base_url=base_url, timeout=120)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if client.get("/login/").status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("aicall serve did not start:\n" + log_path.read_text())
-        time.sleep(0.3)
-    try:
-        signed_in = client.post(
-            "/login/",
-            data={
-                "username": EMAIL,
-                "password": PASSWORD,
-                "csrfmiddlewaretoken": client.cookies["csrftoken"],
-            },
-        )
-        assert signed_in.status_code == 302, signed_in.text[:300]
-        yield client, process.pid, campaign_id, data_dir
-    finally:
-        client.close()
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    with serving(env, data_dir / "serve.log", "--no-dialer", "--no-webhooks") as (url, pid):
+        with httpx.Client(base_url=url, timeout=120) as client:
+            client.get("/login/")
+            signed_in = client.post(
+                "/login/",
+                data={
+                    "username": EMAIL,
+                    "password": PASSWORD,
+                    "csrfmiddlewaretoken": client.cookies["csrftoken"],
+                },
+            )
+            assert signed_in.status_code == 302, signed_in.text[:300]
+            yield client, pid, campaign_id, data_dir
 
 
 def post_file(client, url: str, name: str, path: Path) -> httpx.Response:
