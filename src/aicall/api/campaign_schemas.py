@@ -53,6 +53,10 @@ class CampaignOut(Schema):
     webhook_call_started: bool
     created_at: str
     started_at: str
+    # True when the campaign's calls are simulated (no trunk, or AICALL_TELEPHONY=sandbox).
+    sandbox: bool
+    trunk: str | None = None
+    trunk_state: str | None = None  # "up", "down" (calls wait), "paused" (503 Retry-After)
     progress: Progress | None = None
 
 

@@ -27,6 +27,7 @@ from aicall.campaigns.services import (
     format_calling_hours,
 )
 from aicall.lib.vntime import format_called_at
+from aicall.telephony.trunks import campaign_telephony
 from aicall.webhooks.services import do_rotate_webhook_secret
 
 router = Router(tags=["Campaigns (extension)"])
@@ -60,6 +61,8 @@ def campaign_object(campaign: Campaign, *, progress: bool = False) -> dict[str, 
         "webhook_call_started": campaign.webhook_call_started,
         "created_at": format_called_at(campaign.created_at),
         "started_at": format_called_at(campaign.started_at),
+        # How its calls go out: simulated by the sandbox, or over which trunk, in which state.
+        **campaign_telephony(campaign),
     }
     if progress:
         data["progress"] = campaign_progress(campaign.pk)

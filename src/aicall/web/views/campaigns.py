@@ -21,6 +21,7 @@ from aicall.campaigns.services import (
     do_stop_campaign,
     do_update_campaign,
 )
+from aicall.telephony.trunks import campaign_telephony
 from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import CampaignForm
 from aicall.web.labels import menu_editor_labels
@@ -124,6 +125,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "nav": "campaigns",
             "campaign": campaign,
             "progress": _with_shares(campaign_progress(campaign.pk)),
+            "telephony": campaign_telephony(campaign),
         },
     )
 
