@@ -5,9 +5,61 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from aicall.calls.contacts import SkipReason
+from aicall.campaigns.lifecycle import Waiting
+from aicall.dialer import policy
+from aicall.telephony import base as notes
 
 CAMPAIGN_TYPE = {"voice_otp": _("Voice OTP"), "ivr": _("IVR broadcast")}
-CAMPAIGN_STATUS = {"running": _("Running"), "stopped": _("Stopped")}
+CAMPAIGN_STATUS = {
+    "draft": _("Draft"),
+    "scheduled": _("Scheduled"),
+    "running": _("Running"),
+    "completed": _("Completed"),
+    "stopped": _("Stopped"),
+    "archived": _("Archived"),
+}
+# Why nothing is being dialled; "%(time)s" is the next call's time where there is one.
+WAITING = {
+    Waiting.DRAFT: _("Not started yet: start it to call the contacts."),
+    Waiting.SCHEDULED: _("Scheduled: the first calls go out at %(time)s."),
+    Waiting.CALLING_HOURS: _("Waiting for calling hours: the first calls go out at %(time)s."),
+    Waiting.RETRY_LATER: _("Waiting to retry: the next attempt is at %(time)s."),
+    Waiting.NO_CONTACTS: _("Running, but there are no contacts yet: upload some."),
+    Waiting.NO_DIALER: _("Waiting for the dialer: no dialer process is running."),
+    Waiting.TRUNK_DOWN: _("Waiting for the trunk: the SIP trunk is not answering."),
+    Waiting.STOPPED: _("Stopped: no new calls start until you start it again."),
+    Waiting.COMPLETED: _("Completed: every contact has been called."),
+    Waiting.ARCHIVED: _("Archived."),
+}
+# How a call ended, in words, for every note the system writes (the raw note stays in the
+# API, the downloads' own column and the page's tooltip).
+HANGUP_CAUSE: dict[str, Any] = {
+    notes.NORMAL_CLEARING: _("Ended normally"),
+    notes.USER_BUSY: _("Busy"),
+    notes.NO_ANSWER: _("No answer"),
+    notes.NO_USER_RESPONSE: _("Unreachable (phone off or out of coverage)"),
+    notes.CALL_REJECTED: _("Rejected by the callee"),
+    notes.UNALLOCATED_NUMBER: _("Number does not exist"),
+    notes.NORMAL_TEMPORARY_FAILURE: _("Temporary network failure"),
+    notes.RECOVERY_ON_TIMER_EXPIRE: _("Network timed out"),
+    notes.INVALID_NUMBER_FORMAT: _("Invalid number format"),
+    notes.INCOMPATIBLE_DESTINATION: _("Incompatible destination"),
+    notes.NETWORK_OUT_OF_ORDER: _("Network out of order"),
+    notes.NUMBER_CHANGED: _("Number has changed"),
+    notes.ORIGINATOR_CANCEL: _("Cancelled by us"),
+    notes.REDIRECTED: _("Redirected to another number (not followed)"),
+    notes.MEDIA_TIMEOUT: _("Sound was lost during the call"),
+    notes.TRUNK_UNAVAILABLE: _("SIP trunk unavailable"),
+    notes.REGISTRATION_FAILED: _("SIP trunk registration failed"),
+    policy.DO_NOT_CALL: _("On the do-not-call list"),
+    policy.OTP_EXPIRED: _("OTP expired before it could be called"),
+    policy.INTERRUPTED: _("Interrupted (dialer stopped)"),
+}
+DELIVERY_STATUS = {
+    "pending": _("Pending"),
+    "delivered": _("Delivered"),
+    "failed": _("Failed (gave up)"),
+}
 CALL_STATE = {40: _("Answered"), 50: _("Not answered"), 20: _("Calling"), 60: _("Error")}
 CALL_STATUS = {"queued": _("Queued"), "dialing": _("In progress"), "done": _("Finished")}
 SKIP_REASON: dict[str, Any] = {
@@ -27,6 +79,15 @@ MENU_ACTION = {
 }
 
 
+def hangup_cause(note: str) -> str:
+    """The note in the reader's language; an unknown note (a new carrier) as it is."""
+    return str(HANGUP_CAUSE[note]) if note in HANGUP_CAUSE else note
+
+
+def waiting_text(reason: str, when: str = "") -> str:
+    return str(WAITING[Waiting(reason)]) % {"time": when}
+
+
 def menu_editor_labels() -> dict[str, str]:
     """The words the key-press menu editor (static/web/menu.js) shows."""
     words = {
@@ -42,6 +103,8 @@ def menu_editor_labels() -> dict[str, str]:
         "clear": _("Remove the menu"),
         "timeout": _("Seconds to wait"),
         "label": _("Label (optional)"),
+        "key": _("Key"),
+        "action": _("Action"),
     }
     words.update({f"{action}_a": label for action, label in MENU_ACTION.items()})
     return {key: str(value) for key, value in words.items()}

@@ -83,7 +83,11 @@ def dnc_upload(request: HttpRequest) -> HttpResponse:
         with path.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
-        added, invalid = _add_from(owner_id(request), path, "xlsx" if ext == "xlsx" else "csv")
+        # The note says where the number came from, in the words of whoever uploaded it.
+        note = _("From the file %(name)s") % {"name": (upload.name or "")[:150]}
+        added, invalid = _add_from(
+            owner_id(request), path, "xlsx" if ext == "xlsx" else "csv", note
+        )
     if added is None:
         form.add_error("file", _("This file could not be read as an Excel .xlsx workbook."))
         return _page(request, upload_form=form)
@@ -95,7 +99,7 @@ def dnc_upload(request: HttpRequest) -> HttpResponse:
     return redirect("web:dnc")
 
 
-def _add_from(owner_id: int, path: Path, ext: str) -> tuple[int | None, int]:
+def _add_from(owner_id: int, path: Path, ext: str, note: str) -> tuple[int | None, int]:
     added = invalid = 0
     try:
         rows = list(uploads.iter_rows(path, ext))
@@ -111,7 +115,7 @@ def _add_from(owner_id: int, path: Path, ext: str) -> tuple[int | None, int]:
             value = row[column].strip() if column < len(row) else ""
             if not value:
                 continue
-            if do_add_do_not_call(owner_id, value, "upload") is None:
+            if do_add_do_not_call(owner_id, value, note) is None:
                 invalid += 1
             else:
                 added += 1

@@ -1,6 +1,27 @@
-/* Small progressive enhancements: copy buttons, upload progress, the IVR menu editor. */
+/* Small progressive enhancements: copy buttons, upload progress, confirmations, the phone
+ * menu. The IVR menu editor is menu.js. */
+document.documentElement.classList.add("js");
 (function () {
   "use strict";
+
+  // A form with data-confirm asks before it is sent (removing a number, archiving).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // The phone's menu button opens and closes the navigation.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest(".nav-toggle");
+    if (!toggle) return;
+    var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+    if (!nav) return;
+    var open = nav.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
 
   function copyText(text, button) {
     function done() {
