@@ -27,7 +27,10 @@ def finished_calls(ivr_campaign):
 def ids(response):
     import re
 
-    return [int(n) for n in re.findall(r'<td class="mono call-id"[^>]*><a [^>]*>(\d+)</a></td>', response.text)]
+    return [
+        int(n)
+        for n in re.findall(r'<td class="mono call-id"[^>]*><a [^>]*>(\d+)</a></td>', response.text)
+    ]
 
 
 def test_filters_by_state_cause_key_phone_and_time(web, ivr_campaign, finished_calls):
@@ -71,10 +74,10 @@ def test_csv_download_is_exactly_the_filtered_calls(web, ivr_campaign, finished_
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [int(r["call_id"]) for r in rows] == [c[1].pk]
     assert rows[0]["Số điện thoại"] == "0901000002"
-    assert rows[0]["Phím bấm"] == "2 (2), 9 (4)"
+    assert rows[0]["Phím"] == "2 (2), 9 (4)"
     assert rows[0]["note"] == "NORMAL CLEARING" and rows[0]["state"] == "40"
     assert rows[0]["Kết quả"] == "Nghe máy"
-    assert rows[0]["Cách kết thúc"] == "Kết thúc bình thường"
+    assert rows[0]["Lý do kết thúc"] == "Kết thúc bình thường"
     everything = b"".join(web.get("/calls/download.csv").streaming_content).decode("utf-8-sig")
     assert len(list(csv.DictReader(io.StringIO(everything)))) == 5
 

@@ -72,7 +72,7 @@ def do_place_test_call(campaign: Campaign, contact: dict[str, Any]) -> Call:
     return Call.objects.get(pk=outcome.call_ids[0])
 
 
-def test_call_of(campaign: Campaign, call_id: object) -> Call | None:
+def find_test_call(campaign: Campaign, call_id: object) -> Call | None:
     """One of the campaign's test calls (scoped by the campaign, hence by its account)."""
     try:
         pk = int(str(call_id))

@@ -21,7 +21,11 @@ UPLOAD_ERRORS = {
 def _stopped_otp_error(campaign) -> str | None:
     # The API's rule (code 03): an OTP read out after the campaign stopped is worthless.
     if campaign.is_voice_otp and not campaign.is_running:
-        return _("This voice OTP campaign is stopped: start it before importing contacts.")
+        return _(
+            "This voice OTP campaign is not running, so it takes no contacts: a code read out "
+            "later would be useless (the API refuses such imports the same way, code 03). "
+            "Start the campaign, then upload."
+        )
     return None
 
 

@@ -27,7 +27,7 @@ from aicall.campaigns.services import (
     do_schedule_campaign,
     do_start_campaign,
 )
-from aicall.campaigns.test_calls import do_place_test_call, test_call_of
+from aicall.campaigns.test_calls import do_place_test_call, find_test_call
 from aicall.telephony.models import Trunk
 from aicall.web.access import account, owned_campaign
 from aicall.web.labels import waiting_text
@@ -189,7 +189,7 @@ def test_call(request: HttpRequest, campaign_id: int) -> HttpResponse:
 def test_call_result(request: HttpRequest, campaign_id: int, call_id: int) -> HttpResponse:
     """The test call's state, polled by the page until the call is over."""
     campaign = owned_campaign(request, campaign_id)
-    call = test_call_of(campaign, call_id)
+    call = find_test_call(campaign, call_id)
     if call is None:
         raise Http404
     return render(request, "web/_test_call_result.html", {"campaign": campaign, "call": call})
