@@ -72,6 +72,8 @@ def mapping(request: HttpRequest, campaign_id: int, token: str) -> HttpResponseB
     else:
         form = MappingForm(header=header, initial_mapping=uploads.guess_mapping(header))
     columns = [form[f"col_{i}"] for i in range(len(header))]
+    # What a column mapped to a custom field is called in a script: {placeholder}.
+    placeholders = ["{" + uploads.custom_key(name, i) + "}" for i, name in enumerate(header)]
     return render(
         request,
         "web/contacts_mapping.html",
@@ -80,7 +82,7 @@ def mapping(request: HttpRequest, campaign_id: int, token: str) -> HttpResponseB
             "campaign": campaign,
             "item": item,
             "form": form,
-            "columns": columns,
+            "columns": list(zip(columns, placeholders, strict=True)),
             "preview": uploads.preview(item),
             "blocked": blocked,
         },

@@ -13,6 +13,31 @@ document.documentElement.classList.add("js");
     }
   }, true);
 
+  // A field's error goes away as soon as the field is changed (the server checks again).
+  function clearError(event) {
+    var field = event.target.closest && event.target.closest(".field.has-error");
+    if (!field) return;
+    field.classList.remove("has-error");
+    field.querySelectorAll(".errorlist").forEach(function (list) { list.remove(); });
+  }
+  document.addEventListener("input", clearError);
+  document.addEventListener("change", clearError);
+
+  // Settings of one campaign type only (OTP reading vs key-press menu, retries, hours)
+  // are shown for that type.
+  function showForType() {
+    var select = document.getElementById("id_campaign_type");
+    if (!select) return;
+    document.querySelectorAll("[data-for-type]").forEach(function (node) {
+      node.hidden = node.dataset.forType !== select.value;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "id_campaign_type") showForType();
+  });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", showForType);
+  else showForType();
+
   // The phone's menu button opens and closes the navigation.
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest(".nav-toggle");
