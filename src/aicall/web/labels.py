@@ -79,6 +79,44 @@ MENU_ACTION = {
 }
 
 
+# The campaign service's objections (English, as the API gives them) in the reader's
+# language; a message not listed here is shown as it is.
+SERVICE_MESSAGE = {
+    "must be an object": _("must be an object"),
+    "a menu needs at least one key (a menu without keys is a dead end)": _(
+        "a menu needs at least one key (a menu without keys is a dead end)"
+    ),
+    "timeout_seconds must be 1 to 60": _("the waiting time must be 1 to 60 seconds"),
+    "a sub-menu needs a prompt telling the caller what to press": _(
+        "a sub-menu needs a prompt telling the caller what to press"
+    ),
+    "keys are 0-9, * and #": _("keys are 0-9, * and #"),
+    "a message action needs the message to play": _("a message action needs the message to play"),
+    "then must be hangup or menu": _("after the message: end the call or back to the menu"),
+    "back at the top menu has nowhere to go": _("back at the top menu has nowhere to go"),
+    "transfer needs a phone number or sip: address as target": _(
+        "a transfer needs a phone number (or a sip: address) to call"
+    ),
+    "calling hours must look like 08:00-17:00": _("calling hours must look like 08:00-17:00"),
+    "calling hours must end after they start": _("calling hours must end after they start"),
+    "webhook_url must be an http(s) URL": _("the webhook URL must start with http:// or https://"),
+}
+
+
+def service_message(exc: Exception) -> str:
+    """A CampaignError / MenuError in the reader's language (a menu error keeps its path)."""
+    problem = getattr(exc, "problem", None)
+    if problem is not None:
+        words: Any = SERVICE_MESSAGE.get(problem)
+        if words is None and problem.startswith("menus nest at most"):
+            words = _("menus nest at most %(n)s levels") % {"n": problem.split()[-2]}
+        elif words is None and problem.startswith("action must be one of"):
+            words = _("choose one of the actions")
+        return f"{getattr(exc, 'path', '')}: {words or problem}"
+    message = getattr(exc, "message", str(exc))
+    return str(SERVICE_MESSAGE.get(message, message))
+
+
 def hangup_cause(note: str) -> str:
     """The note in the reader's language; an unknown note (a new carrier) as it is."""
     return str(HANGUP_CAUSE[note]) if note in HANGUP_CAUSE else note

@@ -65,7 +65,7 @@ def _build_menu_with_the_editor(page):
     editor.locator(".menu-action").nth(1).select_option("repeat")
     editor.locator(".menu-add-key").last.click()
     editor.locator(".menu-action").nth(2).select_option("submenu")
-    expect(page.locator("#menu-error")).to_contain_text("prompt")
+    expect(page.locator("#menu-error")).to_contain_text("lời nhắc")
     editor.locator(".node .node .menu-prompt").fill("Bấm 1 để quay lại")
     expect(page.locator("#menu-ok")).to_be_visible()
     expect(page.locator("#menu-tree")).to_contain_text("Bấm 1 để quay lại")
@@ -127,7 +127,7 @@ def test_campaign_contacts_calls_and_downloads(page, server, tmp_path):
     expect(page.locator("#script-preview-text")).to_contain_text("Xin chào anh Nguyễn Văn An")
     page.click("#menu-json summary")
     page.fill("#id_ivr_menu", json.dumps({"keys": {"1": {"action": "back"}}}))
-    expect(page.locator("#menu-error")).to_contain_text("nowhere to go")
+    expect(page.locator("#menu-error")).to_contain_text("không có chỗ để quay về")
     page.click("#save-campaign")
     expect(page.locator("#field-name .errorlist")).to_be_visible()
     expect(page.locator("#id_script")).to_have_value(

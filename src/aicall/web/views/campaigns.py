@@ -27,7 +27,7 @@ from aicall.campaigns.services import (
 )
 from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import WEEKDAYS, CampaignForm
-from aicall.web.labels import menu_editor_labels
+from aicall.web.labels import menu_editor_labels, service_message
 from aicall.web.scripts import SAMPLE_CONTACT, render_script
 from aicall.web.views.lifecycle import activity_context, route_of
 
@@ -89,7 +89,7 @@ def _save(request: HttpRequest, form: CampaignForm, campaign: Campaign | None):
         field = exc.field if exc.field in form.fields else None
         if exc.field == "calling_hours":
             field = "calling_hours_end"
-        form.add_error(field, exc.message)
+        form.add_error(field, service_message(exc))
         return None
 
 
@@ -207,5 +207,5 @@ def menu_preview(request: HttpRequest) -> HttpResponse:
                 "msg": exc.msg,
             }
         except MenuError as exc:
-            error = exc.message
+            error = service_message(exc)
     return render(request, "web/_menu_tree.html", {"menu": menu, "error": error})

@@ -111,3 +111,13 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     window.location.href = url;
   }
 });
+
+/* The campaign page: when the polled panel reports another status (it completed, a
+ * scheduled start came, someone stopped it elsewhere), reload so the title and the
+ * buttons match it. */
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (!event.detail.target || event.detail.target.id !== "campaign-progress") return;
+  var shown = document.getElementById("campaign-status");
+  var now = document.getElementById("campaign-activity");
+  if (shown && now && shown.dataset.status !== now.dataset.status) window.location.reload();
+});
