@@ -136,7 +136,9 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 
 AICALL: dict[str, Any] = {
-    "TELEPHONY": os.environ.get("AICALL_TELEPHONY", "sandbox"),
+    # auto (unset): SIP for calls whose campaign has a trunk, the sandbox for the others;
+    # sandbox / sip force one carrier for every call (see telephony/registry.py).
+    "TELEPHONY": os.environ.get("AICALL_TELEPHONY", "") or "auto",
     "SANDBOX_SPEED": float(os.environ.get("AICALL_SANDBOX_SPEED", "1")),
     "TOKEN_TTL_SECONDS": 60 * 24 * 3600,
     "EXPORT_LIMIT_CAP": 1000,
@@ -179,6 +181,13 @@ AICALL: dict[str, Any] = {
     "DIALER_HEARTBEAT_SECONDS": float(os.environ.get("AICALL_DIALER_HEARTBEAT_SECONDS", "5")),
     "DIALER_DEAD_AFTER_SECONDS": float(os.environ.get("AICALL_DIALER_DEAD_AFTER_SECONDS", "30")),
     "DIALER_DRAIN_SECONDS": float(os.environ.get("AICALL_DIALER_DRAIN_SECONDS", "50")),
+    # Trunk health (docs/dialer.md): timeouts in a row that mark a trunk down, how often a
+    # down trunk is probed with OPTIONS, and how long a probe waits for an answer.
+    "TRUNK_DOWN_AFTER_TIMEOUTS": int(os.environ.get("AICALL_TRUNK_DOWN_AFTER_TIMEOUTS", "3")),
+    "TRUNK_PROBE_SECONDS": float(os.environ.get("AICALL_TRUNK_PROBE_SECONDS", "10")),
+    "TRUNK_PROBE_TIMEOUT_SECONDS": float(os.environ.get("AICALL_TRUNK_PROBE_TIMEOUT_SECONDS", "4")),
+    # Voice OTP retries after a temporary failure come this soon (within the code's expiry).
+    "OTP_RETRY_SECONDS": float(os.environ.get("AICALL_OTP_RETRY_SECONDS", "10")),
 }
 
 LOGGING = {

@@ -61,6 +61,10 @@ class CampaignOut(Schema):
     # archived; next_call_at is when the next call goes out ("" when not known).
     waiting_reason: str | None = None
     next_call_at: str = ""
+    # True when the campaign's calls are simulated (no trunk, or AICALL_TELEPHONY=sandbox).
+    sandbox: bool
+    trunk: str | None = None
+    trunk_state: str | None = None  # "up", "down" (calls wait), "paused" (503 Retry-After)
     progress: Progress | None = None
 
 

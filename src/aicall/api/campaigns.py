@@ -33,6 +33,7 @@ from aicall.campaigns.services import (
     format_calling_hours,
 )
 from aicall.lib.vntime import format_called_at, parse_vietnam_time
+from aicall.telephony.trunks import campaign_telephony
 from aicall.webhooks.services import do_rotate_webhook_secret
 
 router = Router(tags=["Campaigns (extension)"])
@@ -77,6 +78,8 @@ def campaign_object(campaign: Campaign, *, progress: bool = False) -> dict[str, 
         "scheduled_start_at": format_called_at(campaign.scheduled_start_at),
         "completed_at": format_called_at(campaign.completed_at),
         "archived_at": format_called_at(campaign.archived_at),
+        # How its calls go out: simulated by the sandbox, or over which trunk, in which state.
+        **campaign_telephony(campaign),
     }
     if progress:
         counts = campaign_progress(campaign.pk)

@@ -24,6 +24,7 @@ from aicall.calls.models import Call, CallStatus
 from aicall.campaigns.models import Campaign, CampaignStatus, CampaignType
 from aicall.dialer.models import DialerProcess
 from aicall.dialer.policy import VIETNAM, in_calling_hours
+from aicall.telephony.trunks import campaign_telephony
 
 # A dialer whose heartbeat is older than this is not counted as running.
 DIALER_ALIVE_SECONDS = 60
@@ -41,7 +42,7 @@ class Waiting(StrEnum):
     RETRY_LATER = "retry_later"  # only retries are left, due at next_call_at
     NO_CONTACTS = "no_contacts"  # running, but no contact was added
     NO_DIALER = "no_dialer"  # no dialer process is running
-    TRUNK_DOWN = "trunk_down"  # its trunk does not answer
+    TRUNK_DOWN = "trunk_down"  # its trunk does not answer (or asked for a pause)
     STOPPED = "stopped"
     COMPLETED = "completed"
     ARCHIVED = "archived"
@@ -100,6 +101,8 @@ def activity(
     first = next_calling_moment(campaign, now)
     if first > now:
         return Activity(Waiting.CALLING_HOURS, first)
+    if campaign_telephony(campaign)["trunk_state"] in ("down", "paused"):
+        return Activity(Waiting.TRUNK_DOWN)  # queued calls wait for the trunk
     due = (
         Call.objects.filter(campaign_id=campaign.pk, status=CallStatus.QUEUED)
         .aggregate(first=Min("due_at"))

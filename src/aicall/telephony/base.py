@@ -120,6 +120,10 @@ class Carrier(abc.ABC):
     ) -> CallOutcome:
         """Dial, play the prompt, collect keys, and return how the call ended."""
 
+    def name_for(self, request: CallRequest) -> str:
+        """Which carrier places this call ("sandbox", "sip"), as the call record keeps it."""
+        return self.name
+
     def channels_in_use(self) -> int:
         return 0
 

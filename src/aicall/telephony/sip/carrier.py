@@ -26,6 +26,7 @@ from aicall.speech.clips import default_engine, otp_clips, uploaded_audio, wav_s
 from aicall.telephony import base
 from aicall.telephony.base import AnsweredCallback, CallOutcome, CallRequest, TrunkConfig
 from aicall.telephony.sip.causes import note_for_sip_code
+from aicall.telephony.sip.identity import caller_identity
 from aicall.telephony.sip.pool import PoolUnavailable, WorkerPool, WorkerProcess
 
 log = logging.getLogger("aicall.sip")
@@ -227,6 +228,16 @@ class SipCarrier(base.Carrier):
         except (SpeechError, OSError) as exc:
             log.error("call %s: could not prepare the prompt: %s", request.call_id, exc)
             return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
+        try:
+            identity = caller_identity(
+                trunk, request.caller_id or trunk.caller_id, trunk_host(trunk)
+            )
+        except ValueError as exc:
+            # The trunk's model validates these; refusing here keeps a bad value off the wire.
+            log.error(
+                "call %s: trunk %s: caller identity refused: %s", request.call_id, trunk.name, exc
+            )
+            return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
         recording = self._recording_path(request)
         slots = 2 if _may_transfer(plan) else 1
         self._keys += 1
@@ -235,12 +246,16 @@ class SipCarrier(base.Carrier):
             "id": f"{request.call_id}-{request.attempt}-{self._keys}",
             "uri": sip_uri(trunk, request.callee_e164),
             "caller_id": request.caller_id or trunk.caller_id,
+            "from": identity["from"],
+            "headers": identity["headers"],
             "trunk": {
                 "host": trunk_host(trunk),
                 "transport": trunk.transport,
                 "username": trunk.username,
                 "password": trunk.password,
                 "dtmf_payload_type": trunk.dtmf_payload_type,
+                "number_format": trunk.number_format,
+                "media_timeout": trunk.media_timeout_seconds,
             },
             "plan": plan,
             "ring_timeout": request.ring_timeout_seconds,
@@ -318,6 +333,7 @@ def outcome_from_event(event: dict[str, Any]) -> CallOutcome:
         "duration_seconds": round(float(event.get("duration") or 0.0), 2),
         "key_presses": keys,
         "transferred_to": event.get("transferred_to") or "",
+        "redirect_hops": int(event.get("redirect_hops") or 0),
     }
     if event.get("worker_died") or event.get("error"):
         if event.get("error"):
@@ -327,12 +343,22 @@ def outcome_from_event(event: dict[str, Any]) -> CallOutcome:
     if event.get("reason") == "error":
         # The worker could not play the prompt: the callee heard nothing worth keeping.
         return CallOutcome(hangup_cause=base.NORMAL_TEMPORARY_FAILURE, sip_code=code, **common)
+    if event.get("reason") == "incompatible":
+        # Answered without a codec in common: we hung up at once; the callee heard nothing.
+        common.update(answered=False, answered_after_seconds=None, duration_seconds=0.0)
+        return CallOutcome(hangup_cause=base.INCOMPATIBLE_DESTINATION, sip_code=488, **common)
+    if answered and event.get("reason") == "media_timeout":
+        return CallOutcome(hangup_cause=base.MEDIA_TIMEOUT, sip_code=200, **common)
     if answered:
         return CallOutcome(hangup_cause=base.NORMAL_CLEARING, sip_code=200, **common)
     if event.get("reason") == "ring_timeout":
         return CallOutcome(hangup_cause=base.NO_ANSWER, sip_code=code or 487, **common)
     if event.get("reason") in ("local", "shutdown"):
         return CallOutcome(hangup_cause=base.ORIGINATOR_CANCEL, sip_code=code, **common)
+    retry_after = event.get("retry_after")
     return CallOutcome(
-        hangup_cause=note_for_sip_code(int(code or 500)), sip_code=code or None, **common
+        hangup_cause=note_for_sip_code(int(code or 500)),
+        sip_code=code or None,
+        retry_after_seconds=float(retry_after) if retry_after is not None else None,
+        **common,
     )

@@ -25,6 +25,7 @@ from aicall.campaigns.services import (
     do_update_campaign,
     format_calling_hours,
 )
+from aicall.telephony.trunks import campaign_telephony
 from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import WEEKDAYS, CampaignForm
 from aicall.web.labels import menu_editor_labels, service_message
@@ -162,6 +163,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             "all_week": len(campaign.calling_weekdays) == 7,
             "menu": _menu(campaign),
             "script_sample": render_script(campaign.script, SAMPLE_CONTACT)[0],
+            "telephony": campaign_telephony(campaign),
         },
     )
 

@@ -5,7 +5,6 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -28,8 +27,8 @@ from aicall.campaigns.services import (
     do_start_campaign,
 )
 from aicall.campaigns.test_calls import do_place_test_call, find_test_call
-from aicall.telephony.models import Trunk
-from aicall.web.access import account, owned_campaign
+from aicall.telephony.trunks import campaign_telephony, trunk_for
+from aicall.web.access import owned_campaign
 from aicall.web.labels import waiting_text
 
 
@@ -56,25 +55,11 @@ def activity_context(campaign: Campaign, progress: Mapping[str, float]) -> dict:
 
 
 def route_of(campaign: Campaign) -> dict:
-    """Where the campaign's calls go: the trunk (and caller ID) or the sandbox."""
-    trunk = None
-    if settings.AICALL["TELEPHONY"] == "sip":
-        trunk_id = campaign.trunk_id or account_default_trunk(campaign)
-        trunk = (
-            Trunk.objects.filter(pk=trunk_id).first()
-            if trunk_id
-            else Trunk.objects.filter(is_default=True).order_by("id").first()
-        )
-    caller_id = campaign.caller_id or (trunk.caller_id if trunk else "")
-    return {
-        "sandbox": settings.AICALL["TELEPHONY"] != "sip",
-        "trunk": trunk,
-        "caller_id": caller_id,
-    }
-
-
-def account_default_trunk(campaign: Campaign) -> int | None:
-    return campaign.owner.default_trunk_id
+    """Where the campaign's calls go (sandbox, or which trunk in which state) and from
+    which number: the campaign's caller ID, else its trunk's."""
+    route = campaign_telephony(campaign)
+    trunk = None if route["sandbox"] else trunk_for(campaign)
+    return {**route, "caller_id": campaign.caller_id or (trunk.caller_id if trunk else "")}
 
 
 class ScheduleForm(forms.Form):
@@ -127,7 +112,7 @@ def campaign_start(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = owned_campaign(request, campaign_id)
     if request.method != "POST":
         return _start_page(request, campaign, ScheduleForm())
-    if not campaign.can_start and not campaign.status == "archived":
+    if campaign.is_running:  # a second click, or another tab: nothing to do
         return redirect("web:campaign", campaign_id=campaign.pk)
     do_start_campaign(campaign)
     messages.success(request, _("Campaign started: queued contacts are being called."))
@@ -204,22 +189,24 @@ def campaign_duplicate(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return redirect("web:campaign", campaign_id=copy.pk)
 
 
+def _act(request: HttpRequest, campaign_id: int, action, done: str) -> HttpResponse:
+    campaign = owned_campaign(request, campaign_id)
+    action(campaign)
+    messages.success(request, done)
+    return redirect("web:campaign", campaign_id=campaign.pk)
+
+
 @login_required
 @require_POST
 def campaign_archive(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = owned_campaign(request, campaign_id)
-    do_archive_campaign(campaign)
-    messages.success(request, _("Campaign archived: no more calls; it is kept with its results."))
-    return redirect("web:campaign", campaign_id=campaign.pk)
+    done = _("Campaign archived: no more calls; it is kept with its results.")
+    return _act(request, campaign_id, do_archive_campaign, done)
 
 
 @login_required
 @require_POST
 def campaign_restore(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = owned_campaign(request, campaign_id)
-    do_restore_campaign(campaign)
-    messages.success(request, _("Campaign restored."))
-    return redirect("web:campaign", campaign_id=campaign.pk)
+    return _act(request, campaign_id, do_restore_campaign, _("Campaign restored."))
 
 
 @login_required
@@ -238,5 +225,5 @@ def campaign_delete(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return render(
         request,
         "web/campaign_delete.html",
-        {"nav": "campaigns", "campaign": campaign, "has_calls": has_calls, "who": account(request)},
+        {"nav": "campaigns", "campaign": campaign, "has_calls": has_calls},
     )
