@@ -103,9 +103,15 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:campaigns"
 LOGOUT_REDIRECT_URL = "web:login"
 
+# Django's four validators: the website's password change, admin and `aicall createuser`.
 AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "vi"
@@ -130,6 +136,12 @@ MEDIA_ROOT = DATA_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("AICALL_MAX_BODY_BYTES", 64 * 1024 * 1024))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 100_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploaded files stop at AICALL_MAX_UPLOAD_BYTES before anything stores them whole.
+FILE_UPLOAD_HANDLERS = [
+    "aicall.upload_limits.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -161,8 +173,21 @@ AICALL: dict[str, Any] = {
     "API_RATE_BURST": int(os.environ.get("AICALL_API_RATE_BURST", "1000")),
     "TOKEN_FAILURES_BURST": int(os.environ.get("AICALL_TOKEN_FAILURES_BURST", "10")),
     "TOKEN_FAILURES_PER_HOUR": float(os.environ.get("AICALL_TOKEN_FAILURES_PER_HOUR", "30")),
+    # Sign-in throttle (accounts/throttle.py): wrong passwords per address and per account.
+    "LOGIN_MAX_FAILURES": int(os.environ.get("AICALL_LOGIN_MAX_FAILURES", "10")),
+    "LOGIN_FAILURE_WINDOW_SECONDS": float(os.environ.get("AICALL_LOGIN_WINDOW_SECONDS", "900")),
     "TRUST_X_FORWARDED_FOR": os.environ.get("AICALL_TRUST_X_FORWARDED_FOR") == "1",
     "IDEMPOTENCY_TTL_SECONDS": 24 * 3600,
+    # Uploads (upload_limits.py, web/spreadsheets.py): the largest file, what a contacts or
+    # do-not-call file may hold, how far an .xlsx may unpack, and how long files are kept.
+    "MAX_UPLOAD_BYTES": int(os.environ.get("AICALL_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+    "MAX_UPLOAD_ROWS": int(os.environ.get("AICALL_MAX_UPLOAD_ROWS", "100000")),
+    "MAX_UPLOAD_COLUMNS": int(os.environ.get("AICALL_MAX_UPLOAD_COLUMNS", "100")),
+    "MAX_XLSX_UNPACKED_BYTES": int(
+        os.environ.get("AICALL_MAX_XLSX_UNPACKED_BYTES", str(100 * 1024 * 1024))
+    ),
+    "MAX_XLSX_SHARED_STRINGS": int(os.environ.get("AICALL_MAX_XLSX_SHARED_STRINGS", "500000")),
+    "UPLOAD_KEEP_SECONDS": int(os.environ.get("AICALL_UPLOAD_KEEP_SECONDS", "86400")),
     # Webhook sender (`aicall webhooks`): retries with backoff for a day, then gives up.
     "WEBHOOK_RETRY_WINDOW_SECONDS": int(os.environ.get("AICALL_WEBHOOK_RETRY_SECONDS", "86400")),
     "WEBHOOK_FIRST_RETRY_SECONDS": float(os.environ.get("AICALL_WEBHOOK_FIRST_RETRY", "5")),

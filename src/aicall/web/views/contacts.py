@@ -5,17 +5,11 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from aicall.upload_limits import upload_too_large
 from aicall.web import uploads
 from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import MappingForm, UploadForm
-
-UPLOAD_ERRORS = {
-    "csv_or_xlsx": gettext_lazy("Upload a .csv or .xlsx file."),
-    "bad_xlsx": gettext_lazy("This file could not be read as an Excel .xlsx workbook."),
-    "empty": gettext_lazy("The file has no header row."),
-}
 
 
 def _stopped_otp_error(campaign) -> str | None:
@@ -35,11 +29,13 @@ def upload(request: HttpRequest, campaign_id: int) -> HttpResponseBase:
     blocked = _stopped_otp_error(campaign)
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
-        if form.is_valid():
+        if upload_too_large(request):
+            form = uploads.refused_upload_form(UploadForm, request, "too_large")
+        elif form.is_valid():
             try:
                 item = uploads.store(owner_id(request), campaign.pk, form.cleaned_data["file"])
             except uploads.UploadError as exc:
-                form.add_error("file", str(UPLOAD_ERRORS.get(str(exc), exc)))
+                form.add_error("file", uploads.upload_error_message(str(exc)))
             else:
                 return redirect("web:contacts_mapping", campaign_id=campaign.pk, token=item.token)
     else:
