@@ -16,6 +16,8 @@ command -v sipp >/dev/null || packages+=(sip-tester)
 [ -x /usr/sbin/kamailio ] || packages+=(kamailio)
 if [ "${1:-}" = "--dev" ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)
+  # makemessages (the translation catalogue test extracts every text with xgettext).
+  command -v xgettext >/dev/null || packages+=(gettext)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=""
