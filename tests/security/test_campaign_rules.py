@@ -225,3 +225,12 @@ def test_trunk_add_takes_the_password_from_stdin_not_argv(monkeypatch):
     monkeypatch.setenv("AICALL_TRUNK_PASSWORD", "pw-env")
     aicall(*base, "--name", "c")
     assert Trunk.objects.get(name="c").password == "pw-env"
+
+
+def test_digest_credentials_answer_only_the_trunks_realm():
+    from aicall.telephony.sip.worker import _realm
+
+    assert _realm({"host": "203.0.113.5:5060", "realm": "sip.carrier.vn"}) == "sip.carrier.vn"
+    assert _realm({"host": "sip.carrier.vn:5060", "realm": ""}) == "sip.carrier.vn"
+    assert _realm({"host": "[2001:db8::1]:5060"}) == "2001:db8::1"
+    assert "*" not in {_realm({"host": h}) for h in ("a:1", "b", "[::1]:2")}
