@@ -10,6 +10,8 @@ from django.utils import timezone
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.ivr_menu import validate_menu
 from aicall.campaigns.models import Campaign, CampaignStatus, CampaignType
+from aicall.campaigns.queries import has_all_digit_recordings
+from aicall.speech.voices import MAX_RATE_PERCENT, MIN_RATE_PERCENT, VOICES
 from aicall.webhooks.services import clean_webhook_settings
 
 __all__ = ["CampaignError"]
@@ -48,6 +50,8 @@ _INT_LIMITS = {
     "otp_expiry_seconds": (10, 86400),
     "otp_repeat_count": (1, 10),
     "ring_timeout_seconds": (5, 300),
+    "speech_rate": (MIN_RATE_PERCENT, MAX_RATE_PERCENT),
+    "otp_pause_ms": (0, 10_000),
 }
 _TEXT_FIELDS = {
     "name": 200,
@@ -55,6 +59,10 @@ _TEXT_FIELDS = {
     "script": 10_000,
     "webhook_url": 500,
     "webhook_secret": 100,
+    "otp_lead_text": 300,
+    "otp_again_text": 300,
+    "otp_replay_text": 300,
+    "otp_closing_text": 300,
 }
 
 
@@ -63,7 +71,7 @@ def clean_settings(raw: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, limit in _TEXT_FIELDS.items():
         if raw.get(name) is not None:
-            text = str(raw[name]).strip() if name != "script" else str(raw[name])
+            text = str(raw[name]) if name == "script" else str(raw[name]).strip()
             if len(text) > limit:
                 raise CampaignError(name, f"{name} is longer than {limit} characters")
             values[name] = text
@@ -93,7 +101,11 @@ def clean_settings(raw: dict[str, Any]) -> dict[str, Any]:
         if not days or any(d not in "0123456" for d in days):
             raise CampaignError("calling_weekdays", "weekdays are digits 0 (Monday) to 6")
         values["calling_weekdays"] = days
-    for flag in ("record_calls", "webhook_call_started"):
+    if raw.get("voice") is not None:
+        if raw["voice"] not in VOICES:
+            raise CampaignError("voice", "voice must be one of " + ", ".join(VOICES))
+        values["voice"] = raw["voice"]
+    for flag in ("record_calls", "webhook_call_started", "otp_recorded_digits"):
         if raw.get(flag) is not None:
             values[flag] = bool(raw[flag])
     if raw.get("ivr_menu") is not None:
@@ -101,10 +113,18 @@ def clean_settings(raw: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-@transaction.atomic
+def _check_recorded_digits(owner_id: int, values: dict[str, Any]) -> None:
+    """Recorded digits can only be chosen once the account has all ten."""
+    if values.get("otp_recorded_digits") and not has_all_digit_recordings(owner_id):
+        raise CampaignError(
+            "otp_recorded_digits", "upload recordings of all ten digits (0-9) first"
+        )
+
+
 @transaction.atomic
 def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = False) -> Campaign:
     values = {**clean_settings(raw), **clean_webhook_settings(raw, None)}
+    _check_recorded_digits(owner_id, values)
     if "name" not in values:
         raise CampaignError("name", "name is required")
     if "campaign_type" not in values:
@@ -118,6 +138,7 @@ def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = Fals
 @transaction.atomic
 def do_update_campaign(campaign: Campaign, raw: dict[str, Any]) -> Campaign:
     values = {**clean_settings(raw), **clean_webhook_settings(raw, campaign)}
+    _check_recorded_digits(campaign.owner_id, values)
     for name, value in values.items():
         setattr(campaign, name, value)
     campaign.save()

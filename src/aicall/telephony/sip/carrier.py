@@ -22,9 +22,10 @@ from django.conf import settings
 
 from aicall.lib.phones import to_e164, to_national
 from aicall.speech.base import SpeechEngine, SpeechError
-from aicall.speech.clips import default_engine, otp_clips, uploaded_audio, wav_seconds
+from aicall.speech.clips import default_engine, wav_seconds
 from aicall.telephony import base
 from aicall.telephony.base import AnsweredCallback, CallOutcome, CallRequest, TrunkConfig
+from aicall.telephony.prompts import engine_for, opening_clips, spoken
 from aicall.telephony.sip.causes import note_for_sip_code
 from aicall.telephony.sip.pool import PoolUnavailable, WorkerPool, WorkerProcess
 
@@ -146,21 +147,21 @@ class SipCarrier(base.Carrier):
 
     # -- what the callee hears -------------------------------------------------------------
 
-    def _clips(self, texts: list[str]) -> list[str]:
-        return [str(self.speech.render(t)) for t in texts if t.strip()]
-
-    def _node(self, menu: dict[str, Any], trunk: TrunkConfig, clips: list[str]) -> dict[str, Any]:
+    def _node(
+        self, engine: SpeechEngine, menu: dict[str, Any], trunk: TrunkConfig, clips: list[str]
+    ) -> dict[str, Any]:
         keys: dict[str, Any] = {}
         for digit, option in (menu.get("keys") or {}).items():
             action = option["action"]
             entry: dict[str, Any] = {"action": action}
             if action == "message":
-                entry["clips"] = self._clips([option["message"]])
+                entry["clips"] = [str(p) for p in spoken(engine, [option["message"]])]
                 entry["seconds"] = sum(_clip_seconds(c) for c in entry["clips"])
                 entry["then"] = option.get("then", "hangup")
             elif action == "submenu":
                 sub = option["menu"]
-                entry["menu"] = self._node(sub, trunk, self._clips([sub.get("prompt", "")]))
+                prompt = [str(p) for p in spoken(engine, [sub.get("prompt", "")])]
+                entry["menu"] = self._node(engine, sub, trunk, prompt)
             elif action == "transfer":
                 entry["uri"] = sip_uri(trunk, option["target"])
             keys[digit] = entry
@@ -173,26 +174,19 @@ class SipCarrier(base.Carrier):
 
     def build_plan(self, request: CallRequest, trunk: TrunkConfig) -> dict[str, Any]:
         """The prompt tree for one call, as clip paths the worker plays (renders if needed)."""
-        cache_dir = self.speech.cache_dir
-        clips: list[str]
+        engine = engine_for(self.speech, request)
+        clips = [str(p) for p in opening_clips(engine, request)]
         menu: dict[str, Any]
         if request.otp_code:
-            clips = self._clips([request.script_text])
-            clips += [
-                str(p) for p in otp_clips(self.speech, request.otp_code, request.otp_repeat_count)
-            ]
+            # "Press 1 to hear again" only when the campaign still says it.
+            replay = bool(request.otp_wording.replay_hint.strip())
             menu = {
                 "timeout_seconds": OTP_REPLAY_TIMEOUT_SECONDS,
-                "keys": {"1": {"action": "repeat"}},
+                "keys": {"1": {"action": "repeat"}} if replay else {},
             }
-            return self._node(menu, trunk, clips)
-        menu = request.ivr_menu or {}
-        if request.audio_path:
-            clips = [str(uploaded_audio(cache_dir, request.audio_path))]
         else:
-            clips = self._clips([request.script_text])
-        clips += self._clips([str(menu.get("prompt", ""))])
-        return self._node(menu, trunk, clips)
+            menu = request.ivr_menu or {}
+        return self._node(engine, menu, trunk, clips)
 
     def _recording_path(self, request: CallRequest) -> tuple[Path, str] | None:
         if not request.record:
