@@ -108,14 +108,16 @@ def do_save_digit_recordings(owner_id: int, files: Mapping[str, tuple[bytes, str
         converted[digit] = _convert(
             data, name, digit, max_seconds=MAX_DIGIT_SECONDS, trim_silence=True
         )
-    replaced = []
+    replaced: list[str] = []
     with transaction.atomic():
         existing = {r.digit: r for r in DigitRecording.objects.filter(owner_id=owner_id)}
         for digit, (wav, seconds) in converted.items():
             row = existing.get(digit) or DigitRecording(owner_id=owner_id, digit=digit)
-            if row.audio_file:
+            if row.audio_file and row.audio_file.name:
                 replaced.append(row.audio_file.name)
-            row.audio_file.save(f"{owner_id}/{digit}-{uuid.uuid4().hex}.wav", ContentFile(wav), False)
+            row.audio_file.save(
+                f"{owner_id}/{digit}-{uuid.uuid4().hex}.wav", ContentFile(wav), False
+            )
             row.audio_seconds = seconds
             row.uploaded_at = timezone.now()
             row.save()

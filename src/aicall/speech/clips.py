@@ -13,7 +13,7 @@ import io
 import os
 import tempfile
 import wave
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,7 +128,7 @@ def otp_clips(
     return clips
 
 
-def join_wav(clips: list[Path | str]) -> bytes:
+def join_wav(clips: Sequence[Path | str]) -> bytes:
     """The clips played one after the other, as one 8 kHz WAV, in memory (never on disk:
     a preview of a voice OTP holds a code)."""
     out = io.BytesIO()

@@ -17,7 +17,8 @@ our own tests see calls complete. The table (also in docs/dialer.md):
 "The whole script" lasts `speech_seconds(request)`: the script text at 12 characters a second
 (Vietnamese TTS speaks ~150 words a minute), plus for a voice OTP each repetition of the code
 at 0.6 s a digit and a 1 s pause, all stretched by 100 / the campaign's speech rate, rounded
-up to whole seconds, at least 3 s; an uploaded recording lasts the length measured at upload. Callers 1 and 2 also stay until the script ends.
+up to whole seconds, at least 3 s; an uploaded recording lasts the length measured at upload.
+Callers 1 and 2 also stay until the script ends.
 
 `speed` runs the sandbox's clock that many times faster than real time; durations and
 key-press seconds are reported in call time, as a real call would have them.
