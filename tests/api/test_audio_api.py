@@ -30,7 +30,12 @@ def upload(client, token, campaign_id, path, name=None, field="file"):
 
 
 def test_upload_measures_converts_and_the_sandbox_call_lasts_as_long(
-    api, token, user, harness, tmp_path, transactional_db
+    api,
+    token,
+    user,
+    harness,  # noqa: F811 - the fixture
+    tmp_path,
+    transactional_db,
 ):
     campaign = do_create_campaign(
         user.pk,
