@@ -131,8 +131,13 @@ def otp_digit_clips(c: Campaign) -> dict[str, str]:
     return clips if len(clips) == 10 else {}
 
 
+def campaign_info(c: Campaign) -> CampaignInfo:
+    """One campaign as the dialer sees it (saved or not), without trunks (previews)."""
+    return _info(c, {}, None)
+
+
 def _info(c: Campaign, trunks: dict[int, TrunkInfo], default_trunk: int | None) -> CampaignInfo:
-    trunk_id = c.trunk_id or c.owner.default_trunk_id or default_trunk
+    trunk_id = c.trunk_id or (c.owner.default_trunk_id if trunks else None) or default_trunk
     return CampaignInfo(
         id=c.pk,
         owner_id=c.owner_id,
