@@ -64,7 +64,7 @@ def test_a_refused_file_changes_nothing_on_the_form(web, ivr_campaign, tmp_path)
     url = reverse("web:campaign_edit", args=[ivr_campaign.pk])
     response = web.post(url, form_data(name="Đổi tên", audio_file=_file(fake), speech_rate="150"))
     assert response.status_code == 200
-    assert "not WAV or MP3" in response.content.decode()
+    assert "không phải âm thanh WAV hoặc MP3" in response.content.decode()
     campaign = Campaign.objects.get(pk=ivr_campaign.pk)
     assert campaign.name == "Reminders" and campaign.speech_rate == 100
     assert not campaign.audio_file
@@ -150,6 +150,6 @@ def test_digits_page_zip_single_digit_and_delete(web, user, tmp_path):
     fake = tmp_path / "5.wav"
     fake.write_text("no")
     refused = web.post(page, {"digit_5": _file(fake)})
-    assert refused.status_code == 200 and "not WAV or MP3" in refused.content.decode()
+    assert refused.status_code == 200 and "không phải âm thanh WAV hoặc MP3" in refused.content.decode()
     assert web.post(reverse("web:digits_delete")).status_code == 302
     assert not DigitRecording.objects.filter(owner=user).exists()

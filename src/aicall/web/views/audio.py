@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from aicall.campaigns.audio import (
@@ -32,7 +34,7 @@ from aicall.campaigns.queries import campaign_for_owner, digit_recordings_of
 from aicall.campaigns.services import clean_settings
 from aicall.dialer.preview import preview_wav
 from aicall.speech.base import SpeechError
-from aicall.speech.uploads import convert_upload
+from aicall.speech.uploads import AudioRejected, convert_upload
 from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import DigitsForm
 from aicall.web.scripts import SAMPLE_CONTACT
@@ -52,6 +54,39 @@ _HEARD = (
 )
 
 
+# The upload checks' messages (speech/uploads.py, campaigns/audio.py) as the website says
+# them: the API keeps the English text, the website speaks the visitor's language.
+_MESSAGES = [
+    (r"the file must be a WAV or MP3 audio file", gettext_lazy("Choose a WAV or MP3 file.")),
+    (r"the file is not WAV or MP3 audio", gettext_lazy("This file is not WAV or MP3 audio.")),
+    (r"the file holds no sound", gettext_lazy("This file holds no sound.")),
+    (
+        r"the audio lasts (?P<seconds>\d+) s; at most (?P<limit>\d+) s",
+        gettext_lazy("The audio lasts %(seconds)s s; at most %(limit)s s are allowed."),
+    ),
+    (
+        r"the file is larger than (?P<mb>\d+) MB",
+        gettext_lazy("The file is larger than %(mb)s MB."),
+    ),
+    (r"the file is not a zip archive", gettext_lazy("This file is not a zip archive.")),
+    (r"the zip holds none of .*", gettext_lazy("The zip holds none of 0.wav … 9.wav.")),
+    (r"the file is too large", gettext_lazy("The file is too large.")),
+    (
+        r"upload recordings of all ten digits \(0-9\) first",
+        gettext_lazy("Upload recordings of all ten digits (0-9) first."),
+    ),
+]
+
+
+def web_message(message: str) -> str:
+    """An upload check's message in the website's language (unknown ones as they are)."""
+    for pattern, text in _MESSAGES:
+        match = re.fullmatch(pattern, message)
+        if match:
+            return str(text) % match.groupdict() if match.groupdict() else str(text)
+    return message
+
+
 def apply_audio_upload(request: HttpRequest, campaign: Campaign, data: dict[str, Any]) -> None:
     """The campaign form's audio part: remove, or replace with the chosen file.
 
@@ -66,7 +101,7 @@ def apply_audio_upload(request: HttpRequest, campaign: Campaign, data: dict[str,
         elif data.get("remove_audio") and campaign.audio_file:
             do_clear_campaign_audio(campaign)
     except CampaignError as exc:
-        raise CampaignError("audio_file", exc.message) from exc
+        raise CampaignError("audio_file", web_message(exc.message)) from exc
 
 
 def _unsaved_campaign(request: HttpRequest) -> tuple[Campaign, Campaign | None]:
@@ -128,9 +163,11 @@ def listen(request: HttpRequest) -> HttpResponse:
             audio_path = ""
         audio = preview_wav(campaign, contact, audio_path)
     except CampaignError as exc:
-        return JsonResponse({"field": exc.field, "message": str(exc.message)}, status=400)
-    except ValueError as exc:  # AudioRejected
-        return JsonResponse({"field": "audio_file", "message": str(exc)}, status=400)
+        return JsonResponse({"field": exc.field, "message": web_message(exc.message)}, status=400)
+    except AudioRejected as exc:
+        return JsonResponse(
+            {"field": "audio_file", "message": web_message(exc.message)}, status=400
+        )
     except SpeechError:
         return JsonResponse({"message": _("The speech engine failed.")}, status=503)
     finally:
@@ -180,13 +217,19 @@ def digits(request: HttpRequest) -> HttpResponse:
             field = exc.field if exc.field in form.fields else None
             if exc.field in DIGITS:
                 field = f"digit_{exc.field}"
-            form.add_error(field if field in form.fields else None, exc.message)
+            form.add_error(field if field in form.fields else None, web_message(exc.message))
     rows = digit_recordings_of(owner_id(request))
     slots = [(d, rows.get(d), form[f"digit_{d}"]) for d in DIGITS]
     return render(
         request,
         "web/digits.html",
-        {"nav": "digits", "form": form, "slots": slots, "complete": len(rows) == 10, "recorded": len(rows)},
+        {
+            "nav": "digits",
+            "form": form,
+            "slots": slots,
+            "complete": len(rows) == 10,
+            "recorded": len(rows),
+        },
     )
 
 

@@ -26,7 +26,7 @@ from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import CampaignForm
 from aicall.web.labels import menu_editor_labels
 from aicall.web.scripts import SAMPLE_CONTACT, render_script
-from aicall.web.views.audio import apply_audio_upload
+from aicall.web.views.audio import apply_audio_upload, web_message
 
 CAMPAIGNS_PER_PAGE = 25
 
@@ -81,7 +81,7 @@ def _save(request: HttpRequest, form: CampaignForm, campaign: Campaign | None):
         field = exc.field if exc.field in form.fields else None
         if exc.field == "calling_hours":
             field = "calling_hours_end"
-        form.add_error(field, exc.message)
+        form.add_error(field, web_message(exc.message))
         return None
 
 
