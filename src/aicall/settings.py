@@ -22,6 +22,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Only for its templates and static files: /api/docs serves Swagger UI from the app
+    # itself (without it, django-ninja loads it from a CDN and the page is blank offline).
+    "ninja",
     "aicall",
     "aicall.accounts",
     "aicall.campaigns",
@@ -100,15 +103,23 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:campaigns"
 LOGOUT_REDIRECT_URL = "web:login"
 
+# Django's four validators: the website's password change, admin and `aicall createuser`.
 AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
+# One catalogue for every app's texts (makemessages run from src/aicall writes here).
+LOCALE_PATHS = [os.path.join(os.path.dirname(__file__), "web", "locale")]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -125,15 +136,21 @@ MEDIA_ROOT = DATA_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("AICALL_MAX_BODY_BYTES", 64 * 1024 * 1024))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 100_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-# The largest file a customer may upload (audio, recorded digits), in bytes.
-AICALL_MAX_UPLOAD_BYTES = int(os.environ.get("AICALL_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
+# Uploaded files stop at AICALL_MAX_UPLOAD_BYTES before anything stores them whole.
+FILE_UPLOAD_HANDLERS = [
+    "aicall.upload_limits.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 
 AICALL: dict[str, Any] = {
-    "TELEPHONY": os.environ.get("AICALL_TELEPHONY", "sandbox"),
+    # auto (unset): SIP for calls whose campaign has a trunk, the sandbox for the others;
+    # sandbox / sip force one carrier for every call (see telephony/registry.py).
+    "TELEPHONY": os.environ.get("AICALL_TELEPHONY", "") or "auto",
     "SANDBOX_SPEED": float(os.environ.get("AICALL_SANDBOX_SPEED", "1")),
     "TOKEN_TTL_SECONDS": 60 * 24 * 3600,
     "EXPORT_LIMIT_CAP": 1000,
@@ -150,14 +167,39 @@ AICALL: dict[str, Any] = {
     "SIP_MAX_WORKERS": int(os.environ.get("AICALL_SIP_MAX_WORKERS", "250")),
     # Workers started with the dialer (4 calls each), so the first burst need not wait.
     "SIP_MIN_WORKERS": int(os.environ.get("AICALL_SIP_MIN_WORKERS", "1")),
+    # The SIP edge (docs/sip.md): `kamailio` runs Kamailio in front of the workers as the one
+    # SIP address towards trunks (supervised by the dialer); `external` uses one run as a
+    # system service from `aicall sip-edge config`; `direct` lets each worker call the trunk.
+    "SIP_EDGE": os.environ.get("AICALL_SIP_EDGE", "kamailio"),
+    "SIP_EDGE_ADDRESS": os.environ.get("AICALL_SIP_EDGE_ADDRESS", ""),  # "" = the host's IP
+    "SIP_EDGE_PORT": int(os.environ.get("AICALL_SIP_EDGE_PORT", "5060")),
+    "SIP_EDGE_ADVERTISE": os.environ.get(
+        "AICALL_SIP_EDGE_ADVERTISE", os.environ.get("AICALL_SIP_PUBLIC_ADDRESS", "")
+    ),
+    "SIP_EDGE_LOCAL_PORT": int(os.environ.get("AICALL_SIP_EDGE_LOCAL_PORT", "5090")),
+    "SIP_EDGE_RUN_DIR": os.environ.get("AICALL_SIP_EDGE_RUN_DIR", str(DATA_DIR / "sip-edge")),
+    "SIP_EDGE_BINARY": os.environ.get("AICALL_SIP_EDGE_BINARY", "kamailio"),
     # API budgets (docs/api-extensions.md): per account, and failed secret_key guesses per
     # client address. X-Forwarded-For is only believed behind a proxy you configure.
     "API_RATE_PER_SECOND": float(os.environ.get("AICALL_API_RATE_PER_SECOND", "100")),
     "API_RATE_BURST": int(os.environ.get("AICALL_API_RATE_BURST", "1000")),
     "TOKEN_FAILURES_BURST": int(os.environ.get("AICALL_TOKEN_FAILURES_BURST", "10")),
     "TOKEN_FAILURES_PER_HOUR": float(os.environ.get("AICALL_TOKEN_FAILURES_PER_HOUR", "30")),
+    # Sign-in throttle (accounts/throttle.py): wrong passwords per address and per account.
+    "LOGIN_MAX_FAILURES": int(os.environ.get("AICALL_LOGIN_MAX_FAILURES", "10")),
+    "LOGIN_FAILURE_WINDOW_SECONDS": float(os.environ.get("AICALL_LOGIN_WINDOW_SECONDS", "900")),
     "TRUST_X_FORWARDED_FOR": os.environ.get("AICALL_TRUST_X_FORWARDED_FOR") == "1",
     "IDEMPOTENCY_TTL_SECONDS": 24 * 3600,
+    # Uploads (upload_limits.py, web/spreadsheets.py): the largest file, what a contacts or
+    # do-not-call file may hold, how far an .xlsx may unpack, and how long files are kept.
+    "MAX_UPLOAD_BYTES": int(os.environ.get("AICALL_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+    "MAX_UPLOAD_ROWS": int(os.environ.get("AICALL_MAX_UPLOAD_ROWS", "100000")),
+    "MAX_UPLOAD_COLUMNS": int(os.environ.get("AICALL_MAX_UPLOAD_COLUMNS", "100")),
+    "MAX_XLSX_UNPACKED_BYTES": int(
+        os.environ.get("AICALL_MAX_XLSX_UNPACKED_BYTES", str(100 * 1024 * 1024))
+    ),
+    "MAX_XLSX_SHARED_STRINGS": int(os.environ.get("AICALL_MAX_XLSX_SHARED_STRINGS", "500000")),
+    "UPLOAD_KEEP_SECONDS": int(os.environ.get("AICALL_UPLOAD_KEEP_SECONDS", "86400")),
     # Webhook sender (`aicall webhooks`): retries with backoff for a day, then gives up.
     "WEBHOOK_RETRY_WINDOW_SECONDS": int(os.environ.get("AICALL_WEBHOOK_RETRY_SECONDS", "86400")),
     "WEBHOOK_FIRST_RETRY_SECONDS": float(os.environ.get("AICALL_WEBHOOK_FIRST_RETRY", "5")),
@@ -176,6 +218,13 @@ AICALL: dict[str, Any] = {
     "DIALER_HEARTBEAT_SECONDS": float(os.environ.get("AICALL_DIALER_HEARTBEAT_SECONDS", "5")),
     "DIALER_DEAD_AFTER_SECONDS": float(os.environ.get("AICALL_DIALER_DEAD_AFTER_SECONDS", "30")),
     "DIALER_DRAIN_SECONDS": float(os.environ.get("AICALL_DIALER_DRAIN_SECONDS", "50")),
+    # Trunk health (docs/dialer.md): timeouts in a row that mark a trunk down, how often a
+    # down trunk is probed with OPTIONS, and how long a probe waits for an answer.
+    "TRUNK_DOWN_AFTER_TIMEOUTS": int(os.environ.get("AICALL_TRUNK_DOWN_AFTER_TIMEOUTS", "3")),
+    "TRUNK_PROBE_SECONDS": float(os.environ.get("AICALL_TRUNK_PROBE_SECONDS", "10")),
+    "TRUNK_PROBE_TIMEOUT_SECONDS": float(os.environ.get("AICALL_TRUNK_PROBE_TIMEOUT_SECONDS", "4")),
+    # Voice OTP retries after a temporary failure come this soon (within the code's expiry).
+    "OTP_RETRY_SECONDS": float(os.environ.get("AICALL_OTP_RETRY_SECONDS", "10")),
 }
 
 LOGGING = {

@@ -118,7 +118,7 @@ def test_bad_files_are_refused_and_change_nothing(
 def test_too_large_missing_field_and_other_accounts(
     api, token, ivr_campaign, other_user, tmp_path, settings
 ):
-    settings.AICALL_MAX_UPLOAD_BYTES = 10_000
+    settings.AICALL = {**settings.AICALL, "MAX_UPLOAD_BYTES": 10_000}
     status, body = upload(api.client, token, ivr_campaign.pk, tone(tmp_path / "big.wav", 2))
     assert status == 400 and body["field"] == "file" and "larger than" in body["message"]
     status, body = upload(api.client, token, ivr_campaign.pk, tmp_path / "big.wav", field="audio")

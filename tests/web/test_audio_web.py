@@ -150,6 +150,9 @@ def test_digits_page_zip_single_digit_and_delete(web, user, tmp_path):
     fake = tmp_path / "5.wav"
     fake.write_text("no")
     refused = web.post(page, {"digit_5": _file(fake)})
-    assert refused.status_code == 200 and "không phải âm thanh WAV hoặc MP3" in refused.content.decode()
+    assert (
+        refused.status_code == 200
+        and "không phải âm thanh WAV hoặc MP3" in refused.content.decode()
+    )
     assert web.post(reverse("web:digits_delete")).status_code == 302
     assert not DigitRecording.objects.filter(owner=user).exists()

@@ -24,12 +24,14 @@ from aicall.campaigns.audio import (
     do_delete_digit_recordings,
     do_save_digit_recordings,
     do_set_campaign_audio,
+    too_large,
 )
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.queries import digit_recordings_of
 from aicall.dialer.preview import preview_wav
 from aicall.lib.vntime import format_called_at
 from aicall.speech.base import SpeechError
+from aicall.upload_limits import upload_too_large
 
 router = Router(tags=["Audio (extension)"])
 
@@ -72,6 +74,8 @@ def upload_audio(request: HttpRequest, campaign_id: str) -> HttpResponse:
     upload = request.FILES.get("file")
     try:
         if upload is None:
+            if upload_too_large(request):
+                raise too_large("file")
             raise CampaignError("file", "send the audio file in the multipart field file")
         campaign = do_set_campaign_audio(campaign, _read(upload, "file"), upload.name or "")
     except CampaignError as exc:
@@ -172,6 +176,8 @@ def upload_digits(request: HttpRequest) -> HttpResponse:
             if upload is not None:
                 files[digit] = (_read(upload, digit), upload.name or "")
         if not files:
+            if upload_too_large(request):
+                raise too_large("file")
             raise CampaignError("file", "send a zip in the field file, or files in fields 0-9")
         do_save_digit_recordings(user.pk, files)
     except CampaignError as exc:

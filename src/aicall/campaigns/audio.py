@@ -12,7 +12,6 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -20,19 +19,21 @@ from django.utils import timezone
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.models import Campaign, DigitRecording
 from aicall.speech.uploads import AudioRejected, convert_upload
+from aicall.upload_limits import max_upload_bytes, max_upload_megabytes
 
 DIGITS = "0123456789"
 MAX_DIGIT_SECONDS = 5.0
 
 
-def max_upload_bytes() -> int:
-    return int(getattr(settings, "AICALL_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
-
-
 def check_size(size: int, field: str) -> None:
-    limit = max_upload_bytes()
-    if size > limit:
-        raise CampaignError(field, f"the file is larger than {limit // (1024 * 1024)} MB")
+    """CampaignError when a file passes `AICALL_MAX_UPLOAD_BYTES`."""
+    if size > max_upload_bytes():
+        raise too_large(field)
+
+
+def too_large(field: str) -> CampaignError:
+    """The error for a file the upload handler dropped at the limit (aicall.upload_limits)."""
+    return CampaignError(field, f"the file is larger than {max_upload_megabytes()} MB")
 
 
 def _convert(data: bytes, name: str, field: str, **kwargs) -> tuple[bytes, float]:

@@ -4,7 +4,6 @@ import json
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from aicall.campaigns.models import Campaign, CampaignType
@@ -46,13 +45,6 @@ _KEPT_WHEN_ABSENT = (
     "otp_closing_text",
 )
 AUDIO_ACCEPT = ".wav,.mp3,audio/wav,audio/x-wav,audio/mpeg"
-
-
-class LoginForm(AuthenticationForm):
-    username = forms.EmailField(
-        label=_("Email"),
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
-    )
 
 
 class CampaignForm(forms.Form):

@@ -29,6 +29,9 @@ class CallEvent(NamedTuple):
     note: str
     state: int | None
     attempt: int
+    # Placed by the sandbox: the payload says "sandbox": true (an extension field), so a
+    # simulated call is never mistaken for a real one.
+    sandbox: bool = False
 
 
 def wants_event(webhook_url: str, call_started: bool, event: str) -> bool:
@@ -41,6 +44,8 @@ def event_payload(call: CallEvent, event: str, campaign_id: int) -> dict:
     data = call_object(call[:8])
     data["campaign_id"] = campaign_id
     data["attempt"] = call.attempt
+    if call.sandbox:
+        data["sandbox"] = True
     return {"event": event, "data": data}
 
 
@@ -56,6 +61,7 @@ def event_of(call: Call, event: str) -> CallEvent:
         call.hangup_cause,
         CallState.CALLING if event == CALL_STARTED else call.state,
         call.attempt_count,
+        call.carrier == "sandbox",
     )
 
 

@@ -25,8 +25,11 @@ from aicall.speech.base import SpeechEngine, SpeechError
 from aicall.speech.clips import default_engine, wav_seconds
 from aicall.telephony import base
 from aicall.telephony.base import AnsweredCallback, CallOutcome, CallRequest, TrunkConfig
+from aicall.telephony.edge import EdgeSupervisor, supervisor_from_settings
+from aicall.telephony.edge.calls import edge_trunk_fields, registration_outcome
 from aicall.telephony.prompts import engine_for, opening_clips, spoken
 from aicall.telephony.sip.causes import note_for_sip_code
+from aicall.telephony.sip.identity import caller_identity
 from aicall.telephony.sip.pool import PoolUnavailable, WorkerPool, WorkerProcess
 
 log = logging.getLogger("aicall.sip")
@@ -103,6 +106,7 @@ class SipCarrier(base.Carrier):
         min_workers: int | None = None,
         idle_seconds: float = 60.0,
         speech: SpeechEngine | None = None,
+        edge: EdgeSupervisor | None | bool = True,
     ):
         conf = settings.AICALL
         self.pool = WorkerPool(
@@ -114,15 +118,23 @@ class SipCarrier(base.Carrier):
             idle_seconds=idle_seconds,
         )
         self.speech = speech or default_engine()
+        # The SIP edge (Kamailio) the workers send through; None: direct to the trunk.
+        self.edge = supervisor_from_settings(conf) if edge is True else (edge or None)
         self.limiters: dict[str, TrunkLimiter] = {}
         self.active = 0
         self._keys = 0
 
     async def start(self) -> None:
+        if self.edge is not None:
+            await asyncio.to_thread(self.edge.start)  # reads the trunk table
+            if not await asyncio.to_thread(self.edge.wait_ready, 15.0):
+                log.error("the SIP edge is not answering yet (see %s)", self.edge.edge.run_dir)
         await self.pool.start()
 
     async def stop(self) -> None:
         await self.pool.stop()
+        if self.edge is not None:
+            await asyncio.to_thread(self.edge.stop)
 
     def channels_in_use(self) -> int:
         return self.active
@@ -137,6 +149,9 @@ class SipCarrier(base.Carrier):
 
     def worker_pids(self) -> list[int]:
         return self.pool.pids()
+
+    def edge_pids(self) -> list[int]:
+        return self.edge.pids() if self.edge is not None else []
 
     def _limiter(self, trunk: TrunkConfig) -> TrunkLimiter:
         limiter = self.limiters.get(trunk.name)
@@ -221,6 +236,20 @@ class SipCarrier(base.Carrier):
         except (SpeechError, OSError) as exc:
             log.error("call %s: could not prepare the prompt: %s", request.call_id, exc)
             return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
+        if self.edge is not None:
+            refused = await registration_outcome(self.edge, trunk)
+            if refused is not None:
+                return refused
+        try:
+            identity = caller_identity(
+                trunk, request.caller_id or trunk.caller_id, trunk_host(trunk)
+            )
+        except ValueError as exc:
+            # The trunk's model validates these; refusing here keeps a bad value off the wire.
+            log.error(
+                "call %s: trunk %s: caller identity refused: %s", request.call_id, trunk.name, exc
+            )
+            return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
         recording = self._recording_path(request)
         slots = 2 if _may_transfer(plan) else 1
         self._keys += 1
@@ -229,12 +258,18 @@ class SipCarrier(base.Carrier):
             "id": f"{request.call_id}-{request.attempt}-{self._keys}",
             "uri": sip_uri(trunk, request.callee_e164),
             "caller_id": request.caller_id or trunk.caller_id,
+            "from": identity["from"],
+            "headers": identity["headers"],
             "trunk": {
                 "host": trunk_host(trunk),
                 "transport": trunk.transport,
-                "username": trunk.username,
+                "username": trunk.auth_username or trunk.username,
                 "password": trunk.password,
+                "realm": trunk.realm,
                 "dtmf_payload_type": trunk.dtmf_payload_type,
+                **edge_trunk_fields(self.edge, trunk),
+                "number_format": trunk.number_format,
+                "media_timeout": trunk.media_timeout_seconds,
             },
             "plan": plan,
             "ring_timeout": request.ring_timeout_seconds,
@@ -312,6 +347,7 @@ def outcome_from_event(event: dict[str, Any]) -> CallOutcome:
         "duration_seconds": round(float(event.get("duration") or 0.0), 2),
         "key_presses": keys,
         "transferred_to": event.get("transferred_to") or "",
+        "redirect_hops": int(event.get("redirect_hops") or 0),
     }
     if event.get("worker_died") or event.get("error"):
         if event.get("error"):
@@ -321,12 +357,22 @@ def outcome_from_event(event: dict[str, Any]) -> CallOutcome:
     if event.get("reason") == "error":
         # The worker could not play the prompt: the callee heard nothing worth keeping.
         return CallOutcome(hangup_cause=base.NORMAL_TEMPORARY_FAILURE, sip_code=code, **common)
+    if event.get("reason") == "incompatible":
+        # Answered without a codec in common: we hung up at once; the callee heard nothing.
+        common.update(answered=False, answered_after_seconds=None, duration_seconds=0.0)
+        return CallOutcome(hangup_cause=base.INCOMPATIBLE_DESTINATION, sip_code=488, **common)
+    if answered and event.get("reason") == "media_timeout":
+        return CallOutcome(hangup_cause=base.MEDIA_TIMEOUT, sip_code=200, **common)
     if answered:
         return CallOutcome(hangup_cause=base.NORMAL_CLEARING, sip_code=200, **common)
     if event.get("reason") == "ring_timeout":
         return CallOutcome(hangup_cause=base.NO_ANSWER, sip_code=code or 487, **common)
     if event.get("reason") in ("local", "shutdown"):
         return CallOutcome(hangup_cause=base.ORIGINATOR_CANCEL, sip_code=code, **common)
+    retry_after = event.get("retry_after")
     return CallOutcome(
-        hangup_cause=note_for_sip_code(int(code or 500)), sip_code=code or None, **common
+        hangup_cause=note_for_sip_code(int(code or 500)),
+        sip_code=code or None,
+        retry_after_seconds=float(retry_after) if retry_after is not None else None,
+        **common,
     )

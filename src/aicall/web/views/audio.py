@@ -27,6 +27,7 @@ from aicall.campaigns.audio import (
     do_delete_digit_recordings,
     do_save_digit_recordings,
     do_set_campaign_audio,
+    too_large,
 )
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.models import Campaign, CampaignType
@@ -35,6 +36,7 @@ from aicall.campaigns.services import clean_settings
 from aicall.dialer.preview import preview_wav
 from aicall.speech.base import SpeechError
 from aicall.speech.uploads import AudioRejected, convert_upload
+from aicall.upload_limits import upload_too_large
 from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import DigitsForm
 from aicall.web.scripts import SAMPLE_CONTACT
@@ -95,6 +97,8 @@ def apply_audio_upload(request: HttpRequest, campaign: Campaign, data: dict[str,
     """
     upload = request.FILES.get("audio_file")
     try:
+        if upload is None and upload_too_large(request):
+            raise too_large("audio_file")
         if upload is not None:
             check_size(upload.size or 0, "audio_file")
             do_set_campaign_audio(campaign, upload.read(), upload.name or "")
@@ -152,6 +156,8 @@ def listen(request: HttpRequest) -> HttpResponse:
         campaign, saved = _unsaved_campaign(request)
         audio_path: str | None = None
         upload = request.FILES.get("audio_file")
+        if upload is None and upload_too_large(request):
+            raise too_large("audio_file")
         if upload is not None:
             check_size(upload.size or 0, "audio_file")
             wav, _seconds = convert_upload(upload.read(), upload.name or "")
@@ -205,6 +211,8 @@ def digits(request: HttpRequest) -> HttpResponse:
                 if upload is not None:
                     check_size(upload.size or 0, f"digit_{digit}")
                     files[digit] = (upload.read(), upload.name or "")
+            if not files and upload_too_large(request):
+                raise too_large("archive")
             if not files:
                 raise CampaignError("archive", _("Choose a zip or at least one digit's file."))
             with transaction.atomic():
