@@ -10,23 +10,14 @@ from aicall.speech.clips import OTP_AGAIN, OTP_LEAD, OTP_REPLAY_HINT, default_en
 from aicall.speech.normalize import normalize_vi
 from aicall.speech.uploads import convert_upload
 from aicall.telephony import base
-from aicall.telephony.sip.carrier import SipCarrier
 from tests.audiofiles import DIGIT_HZ, bursts, digit_zip, dominant_tones
 from tests.sip.rtp import RtpEar, best_alignment, frame_energy, read_wav, voiced_seconds
+from tests.sip.test_audio import _call
 from tests.sip.test_calls import request
 
 pytestmark = pytest.mark.sip
 
 PATTERN = [(0.3, 0.2), (0.7, 0.4), (0.2, 0.2), (1.1, 0.3), (0.4, 0.6), (0.9, 0.2), (0.5, 0.1)]
-
-
-async def _call(req):
-    carrier = SipCarrier(bind_address="127.0.0.1")
-    await carrier.start()
-    try:
-        return await asyncio.wait_for(carrier.place_call(req), 90)
-    finally:
-        await carrier.stop()
 
 
 def _listen(sipp, **kwargs):
