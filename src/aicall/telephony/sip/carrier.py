@@ -108,6 +108,8 @@ class SipCarrier(base.Carrier):
         edge: EdgeSupervisor | None | bool = True,
     ):
         conf = settings.AICALL
+        # The SIP edge (Kamailio) the workers send through; None: direct to the trunk.
+        self.edge = supervisor_from_settings(conf) if edge is True else (edge or None)
         self.pool = WorkerPool(
             bind_address=bind_address or conf["SIP_BIND_ADDRESS"],
             port_base=conf.get("SIP_PORT_BASE", 0) if port_base is None else port_base,
@@ -115,10 +117,9 @@ class SipCarrier(base.Carrier):
             max_workers=max_workers or conf.get("SIP_MAX_WORKERS", 250),
             min_workers=min_workers or conf.get("SIP_MIN_WORKERS", 1),
             idle_seconds=idle_seconds,
+            worker_env={"AICALL_SIP_BEHIND_EDGE": "1"} if self.edge is not None else None,
         )
         self.speech = speech or default_engine()
-        # The SIP edge (Kamailio) the workers send through; None: direct to the trunk.
-        self.edge = supervisor_from_settings(conf) if edge is True else (edge or None)
         self.limiters: dict[str, TrunkLimiter] = {}
         self.active = 0
         self._keys = 0
