@@ -330,3 +330,29 @@ def test_behind_nat_only_rtp_advertises_the_public_address(settings, tmp_path, s
     [invite] = received(trunk_side, "INVITE")
     assert re.search(r"^Contact: <sip:02873001234@127\.0\.0\.1:\d+", invite, re.M)
     assert "c=IN IP4 198.51.100.7" in invite  # the media still faces the trunk
+
+
+def test_a_trunk_answering_503_hands_the_call_to_the_next_trunk(settings, tmp_path, sipp):
+    from aicall.telephony.services import do_set_fallback_trunk
+
+    use_edge(settings, tmp_path)
+    refusing = sipp("unavailable_503.xml", calls=100000, timeout_s=60, extra=("-trace_msg",))
+    answering = sipp("edge_answer.xml", calls=100000, timeout_s=60, extra=("-trace_msg",))
+    first = do_add_trunk({"name": "first", "proxy": refusing.proxy})
+    second = do_add_trunk({"name": "second", "proxy": answering.proxy})
+    do_set_fallback_trunk(first, second)
+    request = call_request(first)
+    assert request.trunk.fallback.name == "second"
+
+    async def scenario():
+        carrier = SipCarrier(bind_address="127.0.0.1")
+        await carrier.start()
+        try:
+            return await carrier.place_call(request)
+        finally:
+            await carrier.stop()
+
+    outcome = asyncio.run(scenario())
+    assert outcome.answered and outcome.hangup_cause == base.NORMAL_CLEARING
+    assert len(received(refusing, "INVITE")) == 1
+    assert len(received(answering, "INVITE")) == 1
