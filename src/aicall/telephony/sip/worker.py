@@ -234,7 +234,9 @@ class Worker(IvrMixin, MediaMixin):
         info = state.call.getInfo()
         if info.state == pj.PJSIP_INV_STATE_CONFIRMED and state.answered_at is None:
             state.answered_at = time.monotonic()
-            self.maybe_start(state)
+            # Look the audio up again at the answer (it may differ from the early media's
+            # and be on hold), then start the prompt.
+            self.on_media_state(key)
         elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             code = info.lastStatusCode
             if state.answered_at is None and code >= 300:
