@@ -191,6 +191,18 @@ AICALL: dict[str, Any] = {
     "SIP_MAX_WORKERS": int(os.environ.get("AICALL_SIP_MAX_WORKERS", "250")),
     # Workers started with the dialer (4 calls each), so the first burst need not wait.
     "SIP_MIN_WORKERS": int(os.environ.get("AICALL_SIP_MIN_WORKERS", "1")),
+    # The SIP edge (docs/sip.md): `kamailio` runs Kamailio in front of the workers as the one
+    # SIP address towards trunks (supervised by the dialer); `external` uses one run as a
+    # system service from `aicall sip-edge config`; `direct` lets each worker call the trunk.
+    "SIP_EDGE": os.environ.get("AICALL_SIP_EDGE", "kamailio"),
+    "SIP_EDGE_ADDRESS": os.environ.get("AICALL_SIP_EDGE_ADDRESS", ""),  # "" = the host's IP
+    "SIP_EDGE_PORT": int(os.environ.get("AICALL_SIP_EDGE_PORT", "5060")),
+    "SIP_EDGE_ADVERTISE": os.environ.get(
+        "AICALL_SIP_EDGE_ADVERTISE", os.environ.get("AICALL_SIP_PUBLIC_ADDRESS", "")
+    ),
+    "SIP_EDGE_LOCAL_PORT": int(os.environ.get("AICALL_SIP_EDGE_LOCAL_PORT", "5090")),
+    "SIP_EDGE_RUN_DIR": os.environ.get("AICALL_SIP_EDGE_RUN_DIR", str(DATA_DIR / "sip-edge")),
+    "SIP_EDGE_BINARY": os.environ.get("AICALL_SIP_EDGE_BINARY", "kamailio"),
     # API budgets (docs/api-extensions.md): per account, and failed secret_key guesses per
     # client address. X-Forwarded-For is only believed behind a proxy you configure.
     "API_RATE_PER_SECOND": float(os.environ.get("AICALL_API_RATE_PER_SECOND", "100")),

@@ -165,8 +165,13 @@ class Worker(IvrMixin, MediaMixin):
         acfg.regConfig.registerOnAdd = False
         if trunk.get("username"):
             acfg.sipConfig.authCreds.append(
-                pj.AuthCredInfo("digest", "*", trunk["username"], 0, trunk.get("password", ""))
+                pj.AuthCredInfo(
+                    "digest", trunk.get("realm") or "*", trunk["username"], 0, trunk["password"]
+                )
             )
+        if trunk.get("outbound_proxy"):
+            # Through the SIP edge: a preloaded Route to its loopback socket names the trunk.
+            acfg.sipConfig.proxies.append(trunk["outbound_proxy"])
         acfg.sipConfig.transportId = self.tcp_id if trunk.get("transport") == "tcp" else self.udp_id
         acfg.mediaConfig.transportConfig.boundAddress = self.bind
         acfg.mediaConfig.transportConfig.publicAddress = self.public_address
