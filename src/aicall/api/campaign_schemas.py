@@ -21,6 +21,7 @@ class CampaignSettingsIn(Schema):
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_call_started: bool | None = None
+    webhook_campaign_events: bool | None = None
     voice: str | None = None
     speech_rate: int | None = None
     otp_lead_text: str | None = None
@@ -59,6 +60,7 @@ class CampaignOut(Schema):
     webhook_url: str
     webhook_secret: str
     webhook_call_started: bool
+    webhook_campaign_events: bool
     voice: str
     speech_rate: int
     audio_seconds: float | None

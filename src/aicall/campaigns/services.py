@@ -13,6 +13,7 @@ from aicall.campaigns.ivr_menu import validate_menu
 from aicall.campaigns.models import STARTABLE, Campaign, CampaignStatus, CampaignType
 from aicall.campaigns.queries import has_all_digit_recordings
 from aicall.speech.voices import MAX_RATE_PERCENT, MIN_RATE_PERCENT, VOICES
+from aicall.webhooks.outbox import enqueue_campaign_status
 from aicall.webhooks.services import clean_webhook_settings
 
 __all__ = ["CampaignError"]
@@ -106,7 +107,12 @@ def clean_settings(raw: dict[str, Any]) -> dict[str, Any]:
         if raw["voice"] not in VOICES:
             raise CampaignError("voice", "voice must be one of " + ", ".join(VOICES))
         values["voice"] = raw["voice"]
-    for flag in ("record_calls", "webhook_call_started", "otp_recorded_digits"):
+    for flag in (
+        "record_calls",
+        "webhook_call_started",
+        "otp_recorded_digits",
+        "webhook_campaign_events",
+    ):
         if raw.get(flag) is not None:
             values[flag] = bool(raw[flag])
     if raw.get("ivr_menu") is not None:
@@ -146,11 +152,15 @@ def do_update_campaign(campaign: Campaign, raw: dict[str, Any]) -> Campaign:
     return campaign
 
 
+@transaction.atomic
 def _set_status(campaign: Campaign, **values: Any) -> Campaign:
+    """Write a status change, with its `campaign.status` webhook event if one is wanted."""
+    previous = campaign.status
     values["updated_at"] = timezone.now()
     Campaign.objects.filter(pk=campaign.pk).update(**values)
     for name, value in values.items():
         setattr(campaign, name, value)
+    enqueue_campaign_status(campaign.pk, campaign.status, previous, values["updated_at"])
     return campaign
 
 

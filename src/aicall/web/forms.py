@@ -166,6 +166,9 @@ class CampaignForm(forms.Form):
     webhook_call_started = forms.BooleanField(
         label=_("Also notify when a call is answered"), required=False
     )
+    webhook_campaign_events = forms.BooleanField(
+        label=_("Also notify when the campaign starts, completes or stops"), required=False
+    )
 
     def clean_ivr_menu(self) -> Any:
         text = self.cleaned_data["ivr_menu"].strip()
@@ -208,6 +211,7 @@ class CampaignForm(forms.Form):
                 "record_calls",
                 "webhook_url",
                 "webhook_call_started",
+                "webhook_campaign_events",
             )
         }
         # Fields a form post left out keep their value (an empty sentence is a choice; a
@@ -254,6 +258,7 @@ class CampaignForm(forms.Form):
             "record_calls": campaign.record_calls,
             "webhook_url": campaign.webhook_url,
             "webhook_call_started": campaign.webhook_call_started,
+            "webhook_campaign_events": campaign.webhook_campaign_events,
         }
 
 

@@ -62,10 +62,9 @@ def server(tmp_path_factory):
     drop = None
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"], drop = _postgres_database(os.environ["DATABASE_URL"])
-    run = RUN
-    subprocess.run([*run, "migrate", "-v0"], env=env, check=True, timeout=300)
+    subprocess.run([*RUN, "migrate", "-v0"], env=env, check=True, timeout=300)
     created = subprocess.run(
-        [*run, "createuser", "--email", EMAIL, "--password", PASSWORD],
+        [*RUN, "createuser", "--email", EMAIL, "--password", PASSWORD],
         env=env,
         check=True,
         capture_output=True,
