@@ -21,6 +21,7 @@ class CampaignSettingsIn(Schema):
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_call_started: bool | None = None
+    webhook_campaign_events: bool | None = None
 
 
 class Progress(Schema):
@@ -51,6 +52,7 @@ class CampaignOut(Schema):
     webhook_url: str
     webhook_secret: str
     webhook_call_started: bool
+    webhook_campaign_events: bool
     created_at: str
     started_at: str
     scheduled_start_at: str = ""

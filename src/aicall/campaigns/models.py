@@ -62,6 +62,9 @@ class Campaign(models.Model):
     webhook_url = models.URLField(max_length=500, blank=True)
     webhook_secret = models.CharField(max_length=100, blank=True)
     webhook_call_started = models.BooleanField(default=False)
+    # Also POST `campaign.status` events (started, completed, stopped, ...) to webhook_url.
+    # Off by default: receivers written for the original expect call events only.
+    webhook_campaign_events = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -11,6 +11,7 @@ from aicall.calls.models import Call
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.ivr_menu import validate_menu
 from aicall.campaigns.models import STARTABLE, Campaign, CampaignStatus, CampaignType
+from aicall.webhooks.outbox import enqueue_campaign_status
 from aicall.webhooks.services import clean_webhook_settings
 
 __all__ = ["CampaignError"]
@@ -94,7 +95,7 @@ def clean_settings(raw: dict[str, Any]) -> dict[str, Any]:
         if not days or any(d not in "0123456" for d in days):
             raise CampaignError("calling_weekdays", "weekdays are digits 0 (Monday) to 6")
         values["calling_weekdays"] = days
-    for flag in ("record_calls", "webhook_call_started"):
+    for flag in ("record_calls", "webhook_call_started", "webhook_campaign_events"):
         if raw.get(flag) is not None:
             values[flag] = bool(raw[flag])
     if raw.get("ivr_menu") is not None:
@@ -124,11 +125,15 @@ def do_update_campaign(campaign: Campaign, raw: dict[str, Any]) -> Campaign:
     return campaign
 
 
+@transaction.atomic
 def _set_status(campaign: Campaign, **values: Any) -> Campaign:
+    """Write a status change, with its `campaign.status` webhook event if one is wanted."""
+    previous = campaign.status
     values["updated_at"] = timezone.now()
     Campaign.objects.filter(pk=campaign.pk).update(**values)
     for name, value in values.items():
         setattr(campaign, name, value)
+    enqueue_campaign_status(campaign.pk, campaign.status, previous, values["updated_at"])
     return campaign
 
 

@@ -68,6 +68,9 @@ class TrunkConfig:
     register: bool = False
     auth_username: str = ""
     realm: str = ""
+    # The next trunk in priority order, used for a call this one could not carry (its
+    # targets down or answering 503, its registration failed).
+    fallback: TrunkConfig | None = None
 
 
 @dataclass

@@ -100,6 +100,9 @@ class CampaignForm(forms.Form):
     webhook_call_started = forms.BooleanField(
         label=_("Also notify when a call is answered"), required=False
     )
+    webhook_campaign_events = forms.BooleanField(
+        label=_("Also notify when the campaign starts, completes or stops"), required=False
+    )
 
     def clean_ivr_menu(self) -> Any:
         text = self.cleaned_data["ivr_menu"].strip()
@@ -134,6 +137,7 @@ class CampaignForm(forms.Form):
                 "record_calls",
                 "webhook_url",
                 "webhook_call_started",
+                "webhook_campaign_events",
             )
         }
         end_text = "24:00" if end.hour == 0 and end.minute == 0 else end.strftime("%H:%M")
@@ -164,6 +168,7 @@ class CampaignForm(forms.Form):
             "record_calls": campaign.record_calls,
             "webhook_url": campaign.webhook_url,
             "webhook_call_started": campaign.webhook_call_started,
+            "webhook_campaign_events": campaign.webhook_campaign_events,
         }
 
 

@@ -13,6 +13,7 @@ import inspect
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -108,6 +109,8 @@ class SipCarrier(base.Carrier):
         edge: EdgeSupervisor | None | bool = True,
     ):
         conf = settings.AICALL
+        # The SIP edge (Kamailio) the workers send through; None: direct to the trunk.
+        self.edge = supervisor_from_settings(conf) if edge is True else (edge or None)
         self.pool = WorkerPool(
             bind_address=bind_address or conf["SIP_BIND_ADDRESS"],
             port_base=conf.get("SIP_PORT_BASE", 0) if port_base is None else port_base,
@@ -115,10 +118,9 @@ class SipCarrier(base.Carrier):
             max_workers=max_workers or conf.get("SIP_MAX_WORKERS", 250),
             min_workers=min_workers or conf.get("SIP_MIN_WORKERS", 1),
             idle_seconds=idle_seconds,
+            worker_env={"AICALL_SIP_BEHIND_EDGE": "1"} if self.edge is not None else None,
         )
         self.speech = speech or default_engine()
-        # The SIP edge (Kamailio) the workers send through; None: direct to the trunk.
-        self.edge = supervisor_from_settings(conf) if edge is True else (edge or None)
         self.limiters: dict[str, TrunkLimiter] = {}
         self.active = 0
         self._keys = 0
@@ -233,6 +235,25 @@ class SipCarrier(base.Carrier):
     async def place_call(
         self, request: CallRequest, on_answered: AnsweredCallback | None = None
     ) -> CallOutcome:
+        outcome = await self._place_on_trunk(request, on_answered)
+        trunk = request.trunk
+        # Several trunks in priority order: the next one takes a call this one could not.
+        while trunk is not None and trunk.fallback is not None and trunk_could_not_carry(outcome):
+            log.info(
+                "call %s: trunk %s could not carry it (%s %s); trying %s",
+                request.call_id,
+                trunk.name,
+                outcome.hangup_cause,
+                outcome.sip_code,
+                trunk.fallback.name,
+            )
+            trunk = trunk.fallback
+            outcome = await self._place_on_trunk(replace(request, trunk=trunk), on_answered)
+        return outcome
+
+    async def _place_on_trunk(
+        self, request: CallRequest, on_answered: AnsweredCallback | None
+    ) -> CallOutcome:
         trunk = request.trunk
         if trunk is None:
             log.error("call %s: no SIP trunk configured (aicall trunk add)", request.call_id)
@@ -320,6 +341,19 @@ class SipCarrier(base.Carrier):
             outcome.sip_code,
         )
         return outcome
+
+
+# The trunk, not the callee, is the problem: no target answered (408), the trunk is
+# overloaded or out of service (503), or it would not take calls (not registered).
+_TRUNK_FAILURE_CODES = frozenset({408, 503})
+
+
+def trunk_could_not_carry(outcome: CallOutcome) -> bool:
+    if outcome.answered:
+        return False
+    if outcome.hangup_cause in (base.REGISTRATION_FAILED, base.TRUNK_UNAVAILABLE):
+        return True
+    return outcome.sip_code in _TRUNK_FAILURE_CODES
 
 
 def _may_transfer(node: dict[str, Any]) -> bool:
