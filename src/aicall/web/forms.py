@@ -4,12 +4,14 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from aicall.campaigns.models import Campaign, CampaignType
 from aicall.campaigns.services import format_calling_hours
 from aicall.speech.clips import OTP_AGAIN, OTP_LEAD, OTP_PAUSE_MS, OTP_REPLAY_HINT
 from aicall.speech.voices import DEFAULT_VOICE, MAX_RATE_PERCENT, MIN_RATE_PERCENT, VOICES
+from aicall.upload_limits import max_upload_megabytes
 
 WEEKDAYS = [
     ("0", _("Mon")),
@@ -282,10 +284,17 @@ class DigitsForm(forms.Form):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(
-        label=_("CSV or Excel (.xlsx) file"),
-        help_text=_("The first row holds the column names."),
-    )
+    file = forms.FileField(label=_("CSV or Excel (.xlsx) file"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The limits as configured now (upload_limits.py, web/spreadsheets.py).
+        self.fields["file"].help_text = _(
+            "The first row holds the column names. At most %(megabytes)s MB and %(rows)s rows."
+        ) % {
+            "megabytes": max_upload_megabytes(),
+            "rows": f"{settings.AICALL['MAX_UPLOAD_ROWS']:,}",
+        }
 
 
 class DoNotCallForm(forms.Form):
