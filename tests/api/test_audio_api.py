@@ -272,3 +272,17 @@ def _named(data: bytes, name: str):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+def test_openapi_declares_the_audio_endpoints(api):
+    spec = api.client.get("/api/openapi.json").json()
+    upload = spec["paths"]["/api/campaigns/{campaign_id}/audio"]["post"]
+    body = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert body["properties"]["file"] == {"type": "string", "format": "binary"}
+    assert {"200", "400", "401", "404"} <= set(upload["responses"])
+    assert "delete" in spec["paths"]["/api/campaigns/{campaign_id}/audio"]
+    preview = spec["paths"]["/api/campaigns/{campaign_id}/preview.wav"]["get"]
+    assert "audio/wav" in preview["responses"]["200"]["content"]
+    names = {p["name"] for p in preview["parameters"]}
+    assert {"access_token", "danh_xung", "ho_ten", "otp_code"} <= names
+    assert set(spec["paths"]["/api/recorded-digits"]) == {"get", "post", "delete"}

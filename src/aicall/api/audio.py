@@ -97,7 +97,7 @@ def delete_audio(request: HttpRequest, campaign_id: str) -> HttpResponse:
 
 @router.get(
     "/campaigns/{campaign_id}/preview.wav",
-    response={**_FAIL},
+    response={**_FAIL, 503: s.FieldFailure},
     openapi_extra={
         "parameters": [
             TOKEN_PARAM,
