@@ -4,13 +4,24 @@ import os
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from aicall.config import data_dir, signing_secret
 
 DATA_DIR = data_dir()
 SECRET_KEY = signing_secret()
 DEBUG = os.environ.get("AICALL_DEBUG") == "1"
-ALLOWED_HOSTS = [h for h in os.environ.get("AICALL_ALLOWED_HOSTS", "*").split(",") if h]
+# Development mode: any Host header. Otherwise the host names must be named; unset, only
+# loopback names are answered (`aicall serve` refuses to listen beyond loopback then).
+DEV = os.environ.get("AICALL_DEV") == "1"
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+_hosts = [h.strip() for h in os.environ.get("AICALL_ALLOWED_HOSTS", "").split(",") if h.strip()]
+if "*" in _hosts and not DEV:
+    raise ImproperlyConfigured(
+        "AICALL_ALLOWED_HOSTS=* answers any Host header (password-reset and cache poisoning): "
+        "name the host names, e.g. calls.example.com, or set AICALL_DEV=1 for development"
+    )
+ALLOWED_HOSTS = _hosts or (["*"] if DEV else LOOPBACK_HOSTS)
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("AICALL_CSRF_TRUSTED_ORIGINS", "").split(",") if o
 ]
@@ -146,6 +157,19 @@ FILE_UPLOAD_HANDLERS = [
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+# Behind a TLS proxy (README, "Running behind a TLS proxy"): cookies only over HTTPS, HSTS,
+# and the proxy's X-Forwarded-Proto believed. Plain-HTTP requests are redirected, except
+# /metrics, which a local scraper reads without TLS.
+HTTPS = os.environ.get("AICALL_HTTPS") == "1"
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = os.environ.get("AICALL_HTTPS_REDIRECT", "1") == "1"
+    SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("AICALL_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("AICALL_HSTS_INCLUDE_SUBDOMAINS") == "1"
 
 AICALL: dict[str, Any] = {
     # auto (unset): SIP for calls whose campaign has a trunk, the sandbox for the others;
@@ -188,6 +212,10 @@ AICALL: dict[str, Any] = {
     # Sign-in throttle (accounts/throttle.py): wrong passwords per address and per account.
     "LOGIN_MAX_FAILURES": int(os.environ.get("AICALL_LOGIN_MAX_FAILURES", "10")),
     "LOGIN_FAILURE_WINDOW_SECONDS": float(os.environ.get("AICALL_LOGIN_WINDOW_SECONDS", "900")),
+    # /metrics and the dialer's metrics port (metrics_access.py): a Bearer token, or these
+    # addresses (comma-separated, CIDR allowed).
+    "METRICS_TOKEN": os.environ.get("AICALL_METRICS_TOKEN", ""),
+    "METRICS_ALLOW": os.environ.get("AICALL_METRICS_ALLOW", "127.0.0.0/8,::1"),
     "TRUST_X_FORWARDED_FOR": os.environ.get("AICALL_TRUST_X_FORWARDED_FOR") == "1",
     "IDEMPOTENCY_TTL_SECONDS": 24 * 3600,
     # Uploads (upload_limits.py, web/spreadsheets.py): the largest file, what a contacts or

@@ -87,6 +87,10 @@ class Trunk(models.Model):
     register_expiry_seconds = models.PositiveIntegerField(default=300)
     auth_username = models.CharField(max_length=100, blank=True)  # digest user, if not username
     realm = models.CharField(max_length=200, blank=True)  # only answer this digest realm
+    # The next trunk in priority order for calls this one cannot carry (down, 503).
+    fallback_trunk = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # What the edge last saw (written by the dialer process that supervises it).
     registration_state = models.CharField(
         max_length=12, choices=RegistrationState.choices, default=RegistrationState.NOT_NEEDED

@@ -17,6 +17,7 @@ from aicall.telephony.services import (
     do_assign_trunk,
     do_remove_trunk,
     do_set_default_trunk,
+    do_set_fallback_trunk,
     do_update_trunk,
     parse_header_option,
 )
@@ -156,6 +157,13 @@ def _edge_flags(parser, *, update: bool) -> None:
     parser.add_argument(
         "--realm", default=None if update else "", metavar="R", help="answer only this realm"
     )
+    parser.add_argument(
+        "--fallback",
+        default=None,
+        metavar="TRUNK",
+        help="the next trunk in priority order, for calls this one cannot carry (down, 503, "
+        "registration failed); - clears it",
+    )
 
 
 def _extra_headers(options: dict):
@@ -210,7 +218,11 @@ class Command(BaseCommand):
                 options["password"] = _password(options) or ""
                 values = {f: options.get(f) for f in SETTABLE_FIELDS}
                 values["extra_headers"] = _extra_headers(options) or {}
+                fallback = options.get("fallback")
+                if fallback not in (None, "-") and not Trunk.objects.filter(name=fallback).exists():
+                    raise TrunkError("fallback", f"no trunk named {fallback}")
                 added = do_add_trunk(values)
+                self._fallback(added, options)
                 if options["make_default"]:
                     do_set_default_trunk(added)
                 emit(public_trunk(added))
@@ -238,9 +250,21 @@ class Command(BaseCommand):
         changes["name"] = options.get("new_name")
         changes["extra_headers"] = _extra_headers(options)
         trunk = do_update_trunk(trunk, changes)
+        self._fallback(trunk, options)
         if options.get("health"):
             trunk = do_mark_trunk(trunk, options["health"], timezone.now())
         return trunk
+
+    def _fallback(self, trunk: Trunk, options: dict) -> None:
+        name = options.get("fallback")
+        if name is None:
+            return
+        fallback = None
+        if name != "-":
+            fallback = Trunk.objects.filter(name=name).first()
+            if fallback is None:
+                raise TrunkError("fallback", f"no trunk named {name}")
+        do_set_fallback_trunk(trunk, fallback)
 
     def _assign(self, options: dict) -> dict:
         trunk = None

@@ -90,16 +90,19 @@ class Worker(IvrMixin, MediaMixin):
         self.ep.libInit(cfg)
         # Behind NAT the trunk must see the public address in Via, Contact and SDP.
         self.public_address = os.environ.get("AICALL_SIP_PUBLIC_ADDRESS", "")
+        # Behind the SIP edge only RTP faces the trunk: Via and Contact keep the local
+        # address, which the edge (on this host) reaches without a hairpin through the NAT.
+        sip_public = "" if os.environ.get("AICALL_SIP_BEHIND_EDGE") == "1" else self.public_address
         tcfg = pj.TransportConfig()
         tcfg.port = port
         tcfg.boundAddress = bind
-        tcfg.publicAddress = self.public_address
+        tcfg.publicAddress = sip_public
         self.udp_id = self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
         self.port = self.ep.transportGetInfo(self.udp_id).localName.rsplit(":", 1)[-1]
         tcp_cfg = pj.TransportConfig()
         tcp_cfg.port = int(self.port)
         tcp_cfg.boundAddress = bind
-        tcp_cfg.publicAddress = self.public_address
+        tcp_cfg.publicAddress = sip_public
         try:
             self.tcp_id = self.ep.transportCreate(pj.PJSIP_TRANSPORT_TCP, tcp_cfg)
         except pj.Error:

@@ -19,7 +19,7 @@ def decrypt_existing(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("telephony", "0003_merge_0002_sip_edge_0002_trunk_identity_health")]
+    dependencies = [("telephony", "0004_trunk_fallback")]
 
     operations = [
         migrations.AlterField(
