@@ -41,7 +41,7 @@ def test_createuser_campaign_and_rotate_secret(db_path):
     assert rotated.returncode == 0
     assert json.loads(rotated.stdout)["secret_key"] != user["secret_key"]
 
-    made = aicall(
+    create = [
         "campaign",
         "create",
         "--email",
@@ -57,8 +57,14 @@ def test_createuser_campaign_and_rotate_secret(db_path):
         "00:00-24:00",
         "--max-concurrent",
         "5",
-        env_db=db_path,
-    )
+    ]
+    # A caller ID the operator has not verified for the account is refused...
+    refused = aicall(*create, env_db=db_path)
+    assert refused.returncode == 1 and "caller_id is not verified" in refused.stderr
+    verified = aicall("callerid", "add", "--email", "a@example.com", "0281234567", env_db=db_path)
+    assert json.loads(verified.stdout)["caller_ids"] == ["0281234567"]
+    # ...and accepted once verified.
+    made = aicall(*create, env_db=db_path)
     assert made.returncode == 0, made.stderr
     campaign_id = json.loads(made.stdout)["campaign_id"]
     stopped = aicall("campaign", "stop", str(campaign_id), env_db=db_path)
@@ -166,3 +172,23 @@ def test_serve_runs_the_api_and_static_files_and_stops_on_sigterm(db_path, tmp_p
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(30) == 0
+
+
+def test_createuser_applies_the_password_validators(db_path):
+    for password, reason in [
+        ("short", "too short"),
+        ("password1", "too common"),
+        ("73920584617", "entirely numeric"),
+        ("weak@example.com", "too similar"),
+    ]:
+        refused = aicall(
+            "createuser", "--email", "weak@example.com", "--password", password, env_db=db_path
+        )
+        assert refused.returncode != 0 and refused.stdout == "", password
+        assert "password refused" in refused.stderr and reason in refused.stderr, refused.stderr
+    count = "from aicall.accounts.models import User; print(User.objects.count())"
+    assert aicall("shell", "-c", count, env_db=db_path).stdout.split()[-1] == "0"
+    accepted = aicall(
+        "createuser", "--email", "weak@example.com", "--password", "pw-123456", env_db=db_path
+    )
+    assert accepted.returncode == 0, accepted.stderr

@@ -1,6 +1,7 @@
 """The dialer's pure rules: calling hours, retry policy, the contract's formats, the script,
 and the sandbox's plan for each last digit."""
 
+import functools
 from datetime import datetime, time
 
 import pytest
@@ -10,6 +11,7 @@ from aicall.dialer.policy import (
     VIETNAM,
     format_key_press,
     in_calling_hours,
+    retry_delay_seconds,
     should_retry,
     whole_seconds,
 )
@@ -62,9 +64,35 @@ def test_retry_policy():
         assert should_retry(is_otp=False, cause=cause, attempt=1, max_attempts=2)
         assert not should_retry(is_otp=False, cause=cause, attempt=2, max_attempts=2)
         assert not should_retry(is_otp=False, cause=cause, attempt=1, max_attempts=1)
+    # A busy or silent callee is not worth a late OTP; a failure of the network is.
+    for cause in ("USER BUSY", "NO ANSWER", "NO USER RESPONSE", "CALL REJECTED"):
         assert not should_retry(is_otp=True, cause=cause, attempt=1, max_attempts=3)
+    temporary = (
+        "NORMAL TEMPORARY FAILURE",
+        "RECOVERY ON TIMER EXPIRE",
+        "NETWORK OUT OF ORDER",
+        "TRUNK UNAVAILABLE",
+    )
+    for cause in temporary:
+        assert should_retry(is_otp=False, cause=cause, attempt=1, max_attempts=2)
+        assert should_retry(is_otp=True, cause=cause, attempt=1, max_attempts=2)
+        assert not should_retry(is_otp=True, cause=cause, attempt=2, max_attempts=2)
     for cause in ("CALL REJECTED", "UNALLOCATED NUMBER", "NORMAL CLEARING", "DO NOT CALL"):
         assert not should_retry(is_otp=False, cause=cause, attempt=1, max_attempts=5)
+    for cause in ("INCOMPATIBLE DESTINATION", "REDIRECTION TO NEW DESTINATION", "MEDIA TIMEOUT"):
+        assert not should_retry(is_otp=False, cause=cause, attempt=1, max_attempts=5)
+
+
+def test_retry_delay_honours_retry_after():
+    delay = functools.partial(retry_delay_seconds, otp_retry_seconds=10.0)
+    assert delay(is_otp=False, retry_interval_seconds=300, retry_after_seconds=None) == 300
+    # Never sooner than the trunk asked, never sooner than the campaign's interval.
+    assert delay(is_otp=False, retry_interval_seconds=300, retry_after_seconds=30) == 300
+    assert delay(is_otp=False, retry_interval_seconds=60, retry_after_seconds=120) == 120
+    assert delay(is_otp=False, retry_interval_seconds=60, retry_after_seconds=10**6) == 3600
+    # An OTP retries soon (its code expires), but still waits for Retry-After.
+    assert delay(is_otp=True, retry_interval_seconds=300, retry_after_seconds=None) == 10
+    assert delay(is_otp=True, retry_interval_seconds=300, retry_after_seconds=25) == 25
 
 
 def test_contract_formats():
@@ -136,7 +164,7 @@ def test_sandbox_no_answer_rings_for_the_ring_timeout():
 
 
 def test_carrier_registry(settings):
-    from aicall.telephony.registry import UnknownTelephony, get_carrier
+    from aicall.telephony.registry import RoutingCarrier, UnknownTelephony, get_carrier
     from aicall.telephony.sandbox import SandboxCarrier
 
     settings.AICALL = {**settings.AICALL, "TELEPHONY": "sandbox", "SANDBOX_SPEED": 50.0}
@@ -144,3 +172,8 @@ def test_carrier_registry(settings):
     assert isinstance(carrier, SandboxCarrier) and carrier.speed == 50.0
     with pytest.raises(UnknownTelephony):
         get_carrier("pots")
+    # Unset means per call: a RoutingCarrier that has not loaded PJSIP.
+    settings.AICALL = {**settings.AICALL, "TELEPHONY": ""}
+    routed = get_carrier()
+    assert isinstance(routed, RoutingCarrier) and routed.sip is None
+    assert routed.name_for(request("+84901234560")) == "sandbox"

@@ -35,6 +35,18 @@ def free_media_ports() -> int:
     raise RuntimeError("no free media ports on 127.0.0.1")
 
 
+def scenario_with(name: str, directory: Path, **values: object) -> str:
+    """A copy of a scenario with `{{name}}` placeholders filled (SIPp takes no -key in
+    numeric attributes such as a pause's milliseconds); returns its absolute path."""
+    text = (SCENARIOS / name).read_text()
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", str(value))
+    assert "{{" not in text, f"unfilled placeholder in {name}"
+    path = directory / f"filled-{name}"
+    path.write_text(text)
+    return str(path)
+
+
 class Sipp:
     """A SIPp callee (uas) running one scenario file; stops by itself after `timeout_s`."""
 
@@ -47,8 +59,9 @@ class Sipp:
         timeout_s: int = 60,
         keys: dict[str, str] | None = None,
         extra: tuple[str, ...] = (),
+        port: int | None = None,
     ):
-        self.port = free_udp_port()
+        self.port = port or free_udp_port()
         self.media_port = free_media_ports()
         args = [
             "sipp",

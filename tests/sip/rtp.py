@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 import wave
 from pathlib import Path
 
@@ -20,9 +21,15 @@ _ULAW = [ulaw_to_linear(b) for b in range(256)]
 
 
 class RtpEar:
-    """Listens on 127.0.0.1:<port> in a thread and keeps the decoded PCMU samples."""
+    """Listens on 127.0.0.1:<port> in a thread and keeps the decoded PCMU samples.
 
-    def __init__(self) -> None:
+    Like a real phone it also sends RTP back (PCMU silence, one packet per packet heard,
+    from the same port: symmetric RTP), so a call to it is not a media timeout;
+    `talk_back=False` makes a phone that never sends.
+    """
+
+    def __init__(self, talk_back: bool = True) -> None:
+        self.talk_back: dict[str, int] | None = {"seq": 0, "ts": 0} if talk_back else None
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(0.2)
@@ -30,6 +37,8 @@ class RtpEar:
         self.samples: list[int] = []
         self.packets = 0
         self.payload_types: set[int] = set()
+        # (arrival time, index of the packet's first sample): when each bit of audio came.
+        self.arrivals: list[tuple[float, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -37,16 +46,38 @@ class RtpEar:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                data = self.sock.recv(2048)
+                data, peer = self.sock.recvfrom(2048)
             except TimeoutError:
                 continue
             if len(data) < 12:
                 continue
+            if self.talk_back is not None:
+                self._reply(data, peer)
             payload_type = data[1] & 0x7F
             self.payload_types.add(payload_type)
             if payload_type == 0:
                 self.packets += 1
+                self.arrivals.append((time.monotonic(), len(self.samples)))
                 self.samples.extend(_ULAW[b] for b in data[12:])
+
+    def _reply(self, data: bytes, peer: tuple[str, int]) -> None:
+        assert self.talk_back is not None
+        self.talk_back["seq"] = (self.talk_back["seq"] + 1) & 0xFFFF
+        self.talk_back["ts"] = (self.talk_back["ts"] + FRAME) & 0xFFFFFFFF
+        header = bytes([0x80, 0]) + self.talk_back["seq"].to_bytes(2, "big")
+        header += self.talk_back["ts"].to_bytes(4, "big") + (0x5EED).to_bytes(4, "big")
+        try:
+            self.sock.sendto(header + b"\xff" * FRAME, peer)
+        except OSError:
+            pass
+
+    def after_longest_gap(self) -> tuple[float, list[int]]:
+        """The longest pause between two packets, and the samples received after it."""
+        best, index = 0.0, 0
+        for (t0, _), (t1, i1) in zip(self.arrivals, self.arrivals[1:], strict=False):
+            if t1 - t0 > best:
+                best, index = t1 - t0, i1
+        return best, self.samples[index:]
 
     def close(self) -> None:
         self._stop.set()

@@ -129,3 +129,73 @@ def test_voice_otp_campaign_end_to_end_keeps_the_code_out_of_the_logs(
     assert (call["state"], call["note"], call["key_press"]) == (40, "NORMAL CLEARING", "")
     assert call["duration"] == 5
     assert "730416" not in caplog.text
+
+
+def test_dialer_records_a_g722_answer_as_incompatible_and_follows_a_302(
+    api, token, user, sipp, harness, tmp_path
+):
+    from aicall.calls.models import Call
+    from aicall.webhooks.models import WebhookDelivery
+    from tests.sip.harness import scenario_with
+
+    g722 = sipp("g722_only.xml")
+    target = sipp("redirect_target.xml")  # checks it is asked for 0901234567
+    redirecting = sipp(
+        scenario_with("redirect.xml", tmp_path, code=302),
+        keys={"target": f"sip:0901234567@127.0.0.1:{target.port}"},
+    )
+    g722_trunk = do_add_trunk({"name": "g722", "proxy": g722.proxy})
+    redirect_trunk = do_add_trunk({"name": "redirect", "proxy": redirecting.proxy})
+    campaigns = []
+    for trunk, number in ((g722_trunk, "0901234565"), (redirect_trunk, "0901234566")):
+        campaign = do_create_campaign(
+            user.pk,
+            {
+                "name": f"Carrier {trunk.name}",
+                "campaign_type": "ivr",
+                "caller_id": "02873001234",
+                "script": "Xin chào",
+                "calling_hours": "00:00-24:00",
+                "max_attempts": 1,
+                "webhook_url": "https://hooks.example.com/aicall",
+                "webhook_call_started": True,
+            },
+        )
+        campaign.trunk = trunk
+        campaign.save()
+        status, _ = api.post(
+            f"/api/campaigns/{campaign.pk}/import",
+            {"access_token": token, "contacts": [{"phone_number": number}]},
+        )
+        assert status == 200
+        do_start_campaign(campaign)
+        campaigns.append(campaign)
+    h = harness(SipCarrier(bind_address="127.0.0.1"))
+    for campaign in campaigns:
+        wait_until(settled(campaign), timeout=40)
+    h.stop()
+    for callee in (g722, target, redirecting):
+        assert callee.proc.wait(10) == 0, callee.errors()
+
+    exported = []
+    for campaign in campaigns:
+        status, body = api.get(f"/api/campaigns/{campaign.pk}/export", access_token=token, limit=10)
+        assert status == 200
+        [call] = body["results"]["calls"]
+        exported.append(call)
+    incompatible, redirected = exported
+    assert (incompatible["state"], incompatible["note"], incompatible["duration"]) == (
+        50,
+        "INCOMPATIBLE DESTINATION",
+        0,
+    )
+    assert (redirected["state"], redirected["note"]) == (40, "NORMAL CLEARING")
+    assert Call.objects.get(pk=incompatible["call_id"]).sip_code == 488
+    events = set(
+        WebhookDelivery.objects.filter(campaign__in=campaigns).values_list("call_id", "event")
+    )
+    assert events == {
+        (incompatible["call_id"], "call.finished"),
+        (redirected["call_id"], "call.started"),
+        (redirected["call_id"], "call.finished"),
+    }

@@ -50,6 +50,7 @@ def test_serve_delivers_every_call_event_to_a_flaky_receiver(user, tmp_path):
         AICALL_WEBHOOK_FIRST_RETRY="0.2",
         AICALL_WEBHOOK_MAX_RETRY="0.5",
         AICALL_WEBHOOK_TIMEOUT="2",
+        AICALL_WEBHOOK_ALLOW_PRIVATE="1",  # the receiver listens on 127.0.0.1
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "aicall", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -101,11 +102,13 @@ def test_serve_delivers_every_call_event_to_a_flaky_receiver(user, tmp_path):
         for event in finished:
             data = dict(event["data"])
             assert data.pop("campaign_id") == campaign_id and data.pop("attempt") == 1
+            # No trunk: the calls were simulated, and the event says so.
+            assert data.pop("sandbox") is True
             assert data == exported[data["call_id"]]
         started = [e[0] for e in receiver.events.values() if e[0]["event"] == "call.started"]
         answered = [c for c in exported.values() if c["state"] == 40]
         assert {e["data"]["call_id"] for e in started} == {c["call_id"] for c in answered}
-        assert all(e["data"]["state"] == 20 for e in started)
+        assert all(e["data"]["state"] == 20 and e["data"]["sandbox"] is True for e in started)
         assert all(n >= 2 for n in receiver.attempts.values())  # each refused once, then sent
         children = _children(server.pid)
         assert len(children) == 2  # the dialer and the webhook sender

@@ -4,9 +4,10 @@ import logging
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.errors import HttpError, ValidationError
 
+from aicall.api.audio import router as audio_router
 from aicall.api.auth import Refused
 from aicall.api.bodies import MalformedBody
 from aicall.api.campaigns import router as campaigns_router
@@ -39,6 +40,10 @@ Extensions (ours, additive; the four original endpoints answer exactly as before
 - Campaign management (`/campaigns`, `/campaigns/{id}`, start, stop, progress) and the
   do-not-call list (`/do-not-call`). Bad settings are code `400` with `field` naming the
   input; another account's campaign is `01`.
+- What the callee hears: per campaign `voice`, `speech_rate` and the voice-OTP wording;
+  `POST`/`DELETE /campaigns/{id}/audio` (an uploaded WAV/MP3 instead of speech),
+  `GET /campaigns/{id}/preview.wav` (listen before launch), `/recorded-digits` (the
+  account's own recordings of 0-9 for OTP codes).
 - `format=csv` on export and call-log streams every call of the time range as CSV (same
   columns as the call objects; `limit`/`offset` do not apply to a download).
 - Webhooks per campaign (`webhook_url`, `webhook_secret`, `webhook_call_started`): signed
@@ -57,12 +62,16 @@ api = NinjaAPI(
     version="1.0",
     description=DESCRIPTION,
     docs_url="/docs",
+    # Swagger UI from the package's own static files ("ninja" is an installed app), with
+    # no validator badge: the page fetches nothing from another host.
+    docs=Swagger(settings={"validatorUrl": None}),
     openapi_url="/openapi.json",
     urls_namespace="api",
 )
 api.add_router("/", original_router)
 api.add_router("/", campaigns_router)
 api.add_router("/", dnc_router)
+api.add_router("/", audio_router)
 
 
 @api.exception_handler(Refused)

@@ -7,8 +7,8 @@ from ninja import Router
 from aicall.accounts.services import user_for_secret_key
 from aicall.accounts.tokens import mint_access_token
 from aicall.api import schemas
-from aicall.api.bodies import MalformedBody, request_data
 from aicall.api.auth import account_and_campaign, account_of
+from aicall.api.bodies import MalformedBody, request_data
 from aicall.api.csv_export import csv_download, wants_csv
 from aicall.api.imports import run_import
 from aicall.api.responses import (

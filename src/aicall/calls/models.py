@@ -83,6 +83,10 @@ class Call(models.Model):
     hangup_cause = models.CharField(max_length=64, blank=True)  # the contract's `note`
     sip_code = models.PositiveSmallIntegerField(null=True, blank=True)
     recording = models.CharField(max_length=300, blank=True)
+    # Which carrier placed the last attempt ("sandbox", "sip"; "" when never placed): a
+    # simulated call is never mistaken for a real one (webhooks say "sandbox": true).
+    # db_default: imports insert rows with raw SQL naming their own columns.
+    carrier = models.CharField(max_length=16, blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -133,6 +137,8 @@ class CallAttempt(models.Model):
     hangup_cause = models.CharField(max_length=64, blank=True)
     sip_code = models.PositiveSmallIntegerField(null=True, blank=True)
     dialer = models.CharField(max_length=64, blank=True)
+    carrier = models.CharField(max_length=16, blank=True)  # "sandbox", "sip"
+    trunk_name = models.CharField(max_length=100, blank=True)
 
     class Meta:
         constraints = [

@@ -27,12 +27,14 @@ from aicall.dialer.models import PacingBucket
 from aicall.dialer.policy import DO_NOT_CALL, in_calling_hours
 from aicall.dialer.results import ClaimedCall, settle_unplaced
 from aicall.dialer.snapshot import CampaignInfo, TrunkInfo, campaign_infos, pacing_limits
+from aicall.telephony.health import unavailable_trunks
 
 
 @dataclass
 class ClaimRound:
     claimed: list[ClaimedCall] = field(default_factory=list)
     do_not_call: int = 0
+    waiting_on_trunks: set[int] = field(default_factory=set)  # down or paused trunks skipped
 
 
 def eligible_campaigns(campaigns: dict[int, CampaignInfo], now: datetime) -> list[CampaignInfo]:
@@ -136,8 +138,12 @@ def claim_due_calls(
     now: datetime,
     horizon_seconds: float = 0.5,
     rotate: int = 0,
+    trunk_health: bool = True,
 ) -> ClaimRound:
     """Claim up to `limit` due calls for this dialer, within every pacing limit.
+
+    With `trunk_health` (real calls), campaigns whose trunk is down or paused are skipped:
+    their calls stay queued until the trunk answers again (telephony/health.py).
 
     `key_of` maps campaign ids with calls in flight to their pacing key (campaigns no longer
     running included); `rotate` turns the order of broadcast campaigns between rounds so
@@ -152,8 +158,17 @@ def claim_due_calls(
     if broadcast:
         shift = rotate % len(broadcast)
         broadcast = broadcast[shift:] + broadcast[:shift]
-    keys = sorted({c.pacing_key for c in eligible})
     with transaction.atomic():
+        if trunk_health:
+            trunk_ids = sorted({c.trunk.id for c in eligible if c.trunk is not None})
+            down = unavailable_trunks(trunk_ids, now)
+            if down:
+                otp = [c for c in otp if c.trunk is None or c.trunk.id not in down]
+                broadcast = [c for c in broadcast if c.trunk is None or c.trunk.id not in down]
+                result.waiting_on_trunks = down
+        keys = sorted({c.pacing_key for c in otp + broadcast})
+        if not keys:
+            return result
         buckets = _lock_buckets(keys)
         by_campaign = in_flight_by_campaign()
         unknown = set(by_campaign) - set(key_of)
@@ -224,7 +239,14 @@ def _claim_campaign(
     rows = Call.objects.filter(
         id__in=ids, status=CallStatus.DIALING, claimed_by=dialer
     ).values_list(
-        "id", "attempt_count", "phone_e164", "otp_code", "danh_xung", "ho_ten", "custom_fields"
+        "id",
+        "attempt_count",
+        "phone_e164",
+        "otp_code",
+        "danh_xung",
+        "ho_ten",
+        "custom_fields",
+        "created_at",
     )
     claimed = [
         ClaimedCall(
@@ -238,8 +260,9 @@ def _claim_campaign(
             custom_fields=custom or {},
             start_at=0.0,
             claimed_at=now,
+            created_at=created_at,
         )
-        for call_id, attempt, phone, otp_code, danh_xung, ho_ten, custom in rows
+        for call_id, attempt, phone, otp_code, danh_xung, ho_ten, custom, created_at in rows
     ]
     CallAttempt.objects.bulk_create(
         [

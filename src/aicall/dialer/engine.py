@@ -29,6 +29,7 @@ from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from aicall.calls.queries import campaign_progress
+from aicall.campaigns.lifecycle import advance_campaigns
 from aicall.campaigns.script import contact_values, render_script
 from aicall.dialer import liveness
 from aicall.dialer import metrics as m
@@ -36,12 +37,14 @@ from aicall.dialer.claims import claim_due_calls
 from aicall.dialer.policy import DO_NOT_CALL, INTERRUPTED, OTP_EXPIRED
 from aicall.dialer.results import ClaimedCall, FinishedCall, StartedCall, store_results
 from aicall.dialer.snapshot import CampaignCache
+from aicall.dialer.trunkwatch import note_trunk_down, probe_down_trunks, update_trunk_gauges
 from aicall.telephony.base import (
     NORMAL_TEMPORARY_FAILURE,
     CallOutcome,
     CallRequest,
     Carrier,
 )
+from aicall.telephony.sip.options import ProbeResult
 
 log = logging.getLogger("aicall.dialer")
 # Calls that may start closer together than 1/cps to make up for a late event loop.
@@ -102,7 +105,12 @@ def build_request(claimed: ClaimedCall) -> CallRequest:
         script_text=render_script(campaign.script, values),
         otp_code=claimed.otp_code if campaign.is_otp else "",
         otp_repeat_count=campaign.otp_repeat_count,
+        otp_wording=campaign.otp_wording,
+        otp_digit_clips=campaign.otp_digit_clips,
         audio_path=campaign.audio_path,
+        audio_seconds=campaign.audio_seconds,
+        voice=campaign.voice,
+        speech_rate=campaign.speech_rate,
         ivr_menu=campaign.ivr_menu,
         ring_timeout_seconds=float(campaign.ring_timeout_seconds),
         record=campaign.record,
@@ -140,6 +148,9 @@ class Dialer:
         self._db: ThreadPoolExecutor | None = None
         self._rotate = 0
         self._next_start: dict[str, float] = {}
+        # Trunk health only matters for real calls: a dialer forced onto the sandbox
+        # places calls on no trunk, so it neither skips down trunks nor probes them.
+        self.trunk_health = carrier.name != "sandbox"
         self._start_turns: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- the database thread -------------------------------------------------------------
@@ -179,13 +190,16 @@ class Dialer:
             await self.carrier.start()
             log.info("dialer %s running with the %s carrier", self.name, self.carrier.name)
             store = asyncio.create_task(self._store_loop())
-            housekeeping = asyncio.create_task(self._housekeeping_loop())
+            background = [asyncio.create_task(self._housekeeping_loop())]
+            if self.trunk_health:
+                background.append(asyncio.create_task(self._probe_loop()))
             await self._claim_loop()
             await self._drain()
             self._flush_now.set()
             await store
-            housekeeping.cancel()
-            await asyncio.gather(housekeeping, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             if not self._abandoned:
                 await self.db(liveness.mark_stopped, self.name)
             await self.carrier.stop()
@@ -241,6 +255,7 @@ class Dialer:
             now=self.clock.now(),
             horizon_seconds=self.options.poll_seconds + 0.05,
             rotate=self._rotate,
+            trunk_health=self.trunk_health,
         )
         m.CLAIM_LATENCY.observe(time.perf_counter() - started)
         if result.do_not_call:
@@ -255,11 +270,13 @@ class Dialer:
 
     async def _run_call(self, claimed: ClaimedCall) -> None:
         placed_at = self.clock.now()
+        carrier_name = ""
         answered_at: datetime | None = None
         counted = False
         try:
             await self._wait_for_slot(claimed)
             request = build_request(claimed)
+            carrier_name = self.carrier.name_for(request)
             placed_at = self.clock.now()
 
             def on_answered() -> None:
@@ -267,7 +284,9 @@ class Dialer:
                 answered_at = self.clock.now()
                 m.CALLS_ANSWERED.inc()
                 if claimed.campaign.webhook_call_started and claimed.campaign.webhook_url:
-                    self._started.append(StartedCall(claimed=claimed, placed_at=placed_at))
+                    self._started.append(
+                        StartedCall(claimed=claimed, placed_at=placed_at, carrier=carrier_name)
+                    )
 
             self.placed += 1
             counted = True
@@ -299,6 +318,7 @@ class Dialer:
                 placed_at=placed_at,
                 answered_at=answered_at,
                 ended_at=self.clock.now(),
+                carrier=carrier_name,
             )
         )
         if len(self._finished) >= self.options.claim_batch:
@@ -371,6 +391,9 @@ class Dialer:
         m.STORE_LATENCY.observe(time.perf_counter() - begun)
         m.CALLS_RETRIED.inc(stats.retried)
         self.stored_total += stats.final + stats.retried
+        for trunk_id in stats.trunks_down:
+            trunk = self.cache.trunks.get(trunk_id)
+            note_trunk_down(trunk.config.name if trunk is not None else str(trunk_id))
         if stats.dropped:
             log.warning("%d results dropped: calls no longer owned by %s", stats.dropped, self.name)
         self._wake.set()
@@ -400,7 +423,28 @@ class Dialer:
         if expired:
             m.CALLS_NOT_PLACED.labels(OTP_EXPIRED).inc(expired)
         await self.db(_update_progress_gauges, list(self.cache.campaigns))
+        await self.db(update_trunk_gauges, now)
+        # Scheduled starts, and ivr campaigns with nothing left to call become completed.
+        await self.db(advance_campaigns, now)
         await self.db(liveness.forget_old_dialers)
+
+    # -- trunk health ----------------------------------------------------------------------
+
+    async def _probe_loop(self) -> None:
+        """Probe down trunks with OPTIONS (one dialer per trunk and interval)."""
+        interval = float(settings.AICALL["TRUNK_PROBE_SECONDS"])
+        while True:
+            await asyncio.sleep(interval / 2)
+            try:
+                await self.probe_once()
+            except Exception:
+                log.exception("trunk probe failed")
+
+    async def probe_once(self) -> list[ProbeResult]:
+        results = await probe_down_trunks(self.db, self.clock.now)
+        if any(came_up for _, _, came_up in results):
+            self._wake.set()
+        return [result for _, result, _ in results]
 
 
 def _update_progress_gauges(campaign_ids: list[int]) -> None:

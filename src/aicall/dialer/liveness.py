@@ -124,15 +124,17 @@ def recover_orphans(me: str, dead_after_seconds: float, now: datetime) -> tuple[
             rows = list(
                 in_flight_only(Call.objects.select_for_update(skip_locked=True))
                 .filter(claimed_by__in=owners)
-                .values_list("id", "attempt_count", "phone_e164", "claimed_at", "campaign_id")[
-                    :RECOVERY_BATCH
-                ]
+                .values_list(
+                    "id", "attempt_count", "phone_e164", "claimed_at", "campaign_id", "created_at"
+                )[:RECOVERY_BATCH]
             )
             if not rows:
                 break
             campaign_of = {r[0]: r[4] for r in rows}
             infos = campaign_infos(set(campaign_of.values()))
-            done, again = settle_interrupted([r[:4] for r in rows], infos, campaign_of, now)
+            done, again = settle_interrupted(
+                [(r[0], r[1], r[2], r[3], r[5]) for r in rows], infos, campaign_of, now
+            )
             finished += done
             retried += again
         if len(rows) < RECOVERY_BATCH:

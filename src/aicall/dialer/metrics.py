@@ -29,3 +29,15 @@ CAMPAIGN_CALLS = Gauge(
     "Calls of running campaigns by progress (queued, in_progress, answered, failed)",
     ["campaign_id", "progress"],
 )
+TRUNK_UP = Gauge(
+    "aicall_trunk_up", "1 while a trunk takes calls, 0 while it is down or paused", ["trunk"]
+)
+TRUNK_CONSECUTIVE_TIMEOUTS = Gauge(
+    "aicall_trunk_consecutive_timeouts", "Calls in a row on the trunk that timed out", ["trunk"]
+)
+TRUNK_DOWN_TOTAL = Counter(
+    "aicall_trunk_marked_down", "Times this dialer marked a trunk down", ["trunk"]
+)
+TRUNK_PROBES = Counter(
+    "aicall_trunk_probes", "OPTIONS probes of down trunks, by result", ["trunk", "result"]
+)

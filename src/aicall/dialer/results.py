@@ -8,22 +8,25 @@ recovery already settled, and no event is sent twice.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
+from django.conf import settings
 from django.db import connection, transaction
 
 from aicall.calls.models import Call, CallState, CallStatus
 from aicall.dialer.policy import (
     INTERRUPTED,
     format_key_press,
+    retry_delay_seconds,
     should_retry,
     whole_seconds,
 )
 from aicall.dialer.snapshot import CampaignInfo
 from aicall.telephony.base import CallOutcome
+from aicall.telephony.health import TrunkTally, record_trunk_outcomes
 from aicall.webhooks.outbox import (
     CALL_FINISHED,
     CALL_STARTED,
@@ -34,6 +37,7 @@ from aicall.webhooks.outbox import (
 )
 
 _CHUNK = 900  # ids per IN (...) list: well inside SQLite's variable limit
+SANDBOX = "sandbox"  # FinishedCall.carrier of a simulated call
 
 
 @dataclass
@@ -50,6 +54,7 @@ class ClaimedCall:
     custom_fields: dict[str, Any]
     start_at: float
     claimed_at: datetime
+    created_at: datetime | None = None  # when imported (a voice OTP's expiry counts from it)
     # 1 / calls-per-second of its trunk (0: no rate limit): the least gap between two starts.
     min_gap_seconds: float = 0.0
 
@@ -61,12 +66,14 @@ class FinishedCall:
     placed_at: datetime
     answered_at: datetime | None
     ended_at: datetime
+    carrier: str = ""  # which carrier placed it: "sandbox", "sip"
 
 
 @dataclass
 class StartedCall:
     claimed: ClaimedCall
     placed_at: datetime
+    carrier: str = ""
 
 
 @dataclass
@@ -74,6 +81,7 @@ class FlushStats:
     final: int = 0
     retried: int = 0
     dropped: int = 0
+    trunks_down: list[int] = field(default_factory=list)  # trunk ids this batch marked down
 
 
 @dataclass
@@ -92,6 +100,12 @@ class _Row:
     sip_code: int | None
     recording: str
     answered: bool
+    retry_delay_seconds: float = 0.0
+    carrier: str = ""
+
+    @property
+    def sandbox(self) -> bool:
+        return self.carrier == SANDBOX
 
     @property
     def state(self) -> int | None:
@@ -121,12 +135,13 @@ _CALLS = (
     "UPDATE calls_call SET status = %s, state = %s, due_at = COALESCE(%s, due_at), "
     "claimed_by = '', claimed_at = NULL, caller_id = %s, called_at = %s, "
     "answered_at = %s, ended_at = %s, duration_seconds = %s, key_presses = %s, "
-    "key_press = %s, hangup_cause = %s, sip_code = %s, recording = %s WHERE id = %s"
+    "key_press = %s, hangup_cause = %s, sip_code = %s, recording = %s, carrier = %s "
+    "WHERE id = %s"
 )
 _ATTEMPTS = (
     "UPDATE calls_callattempt SET called_at = %s, answered_at = %s, ended_at = %s, "
-    "duration_seconds = %s, key_press = %s, hangup_cause = %s, sip_code = %s "
-    "WHERE call_id = %s AND attempt = %s"
+    "duration_seconds = %s, key_press = %s, hangup_cause = %s, sip_code = %s, carrier = %s, "
+    "trunk_name = %s WHERE call_id = %s AND attempt = %s"
 )
 _PG_CALLS = (
     "UPDATE calls_call AS c SET status = v.status, state = v.state, "
@@ -134,24 +149,25 @@ _PG_CALLS = (
     "caller_id = v.caller_id, called_at = v.called_at, answered_at = v.answered_at, "
     "ended_at = v.ended_at, duration_seconds = v.duration, key_presses = v.key_presses, "
     "key_press = v.key_press, hangup_cause = v.cause, sip_code = v.sip_code, "
-    "recording = v.recording FROM (VALUES {rows}) AS v(status, state, due_at, caller_id, "
-    "called_at, answered_at, ended_at, duration, key_presses, key_press, cause, sip_code, "
-    "recording, id) WHERE c.id = v.id"
+    "recording = v.recording, carrier = v.carrier FROM (VALUES {rows}) AS v(status, state, "
+    "due_at, caller_id, called_at, answered_at, ended_at, duration, key_presses, key_press, "
+    "cause, sip_code, recording, carrier, id) WHERE c.id = v.id"
 )
 _PG_CALL_ROW = (
     "(%s, %s::smallint, %s::timestamptz, %s, %s::timestamptz, %s::timestamptz, "
-    "%s::timestamptz, %s::integer, %s::jsonb, %s, %s, %s::smallint, %s, %s::bigint)"
+    "%s::timestamptz, %s::integer, %s::jsonb, %s, %s, %s::smallint, %s, %s, %s::bigint)"
 )
 _PG_ATTEMPTS = (
     "UPDATE calls_callattempt AS a SET called_at = v.called_at, answered_at = v.answered_at, "
     "ended_at = v.ended_at, duration_seconds = v.duration, key_press = v.key_press, "
-    "hangup_cause = v.cause, sip_code = v.sip_code FROM (VALUES {rows}) AS v(called_at, "
-    "answered_at, ended_at, duration, key_press, cause, sip_code, call_id, attempt) "
+    "hangup_cause = v.cause, sip_code = v.sip_code, carrier = v.carrier, "
+    "trunk_name = v.trunk_name FROM (VALUES {rows}) AS v(called_at, answered_at, ended_at, "
+    "duration, key_press, cause, sip_code, carrier, trunk_name, call_id, attempt) "
     "WHERE a.call_id = v.call_id AND a.attempt = v.attempt"
 )
 _PG_ATTEMPT_ROW = (
     "(%s::timestamptz, %s::timestamptz, %s::timestamptz, %s::integer, %s, %s, "
-    "%s::smallint, %s::bigint, %s::smallint)"
+    "%s::smallint, %s, %s, %s::bigint, %s::smallint)"
 )
 
 
@@ -165,7 +181,8 @@ def _write(rows: list[_Row], now: datetime) -> None:
     for r in rows:
         # Column widths: a carrier's odd value must not make the whole batch fail forever.
         key_press = format_key_press(r.key_presses)[:500]
-        due_at = now + timedelta(seconds=r.campaign.retry_interval_seconds) if r.retry else None
+        due_at = now + timedelta(seconds=r.retry_delay_seconds) if r.retry else None
+        trunk = r.campaign.trunk
         call_params.append(
             (
                 CallStatus.QUEUED.value if r.retry else CallStatus.DONE.value,
@@ -181,6 +198,7 @@ def _write(rows: list[_Row], now: datetime) -> None:
                 r.cause[:64],
                 r.sip_code,
                 r.recording[:300],
+                r.carrier[:16],
                 r.call_id,
             )
         )
@@ -193,6 +211,8 @@ def _write(rows: list[_Row], now: datetime) -> None:
                 key_press,
                 r.cause[:64],
                 r.sip_code,
+                r.carrier[:16],
+                trunk.config.name[:100] if trunk is not None and r.carrier != SANDBOX else "",
                 r.call_id,
                 r.attempt,
             )
@@ -230,20 +250,53 @@ def _write(rows: list[_Row], now: datetime) -> None:
                 r.cause,
                 r.state,
                 r.attempt,
+                r.sandbox,
             )
         )
     for campaign_id, events in finals.items():
         enqueue_events(campaign_id, CALL_FINISHED, events)
 
 
-def _row_for(item: FinishedCall) -> _Row:
+def _retry_plan(
+    campaign: CampaignInfo,
+    *,
+    cause: str,
+    attempt: int,
+    retry_after_seconds: float | None,
+    created_at: datetime | None,
+    now: datetime,
+) -> tuple[bool, float]:
+    """(retry?, seconds until the next attempt) by the campaign's policy.
+
+    A voice OTP is only tried again while the next attempt still falls within its expiry.
+    """
+    if not should_retry(
+        is_otp=campaign.is_otp, cause=cause, attempt=attempt, max_attempts=campaign.max_attempts
+    ):
+        return False, 0.0
+    delay = retry_delay_seconds(
+        is_otp=campaign.is_otp,
+        retry_interval_seconds=campaign.retry_interval_seconds,
+        retry_after_seconds=retry_after_seconds,
+        otp_retry_seconds=float(settings.AICALL["OTP_RETRY_SECONDS"]),
+    )
+    if campaign.is_otp:
+        expires_at = (created_at or now) + timedelta(seconds=campaign.otp_expiry_seconds)
+        if now + timedelta(seconds=delay) >= expires_at:
+            return False, 0.0
+    return True, delay
+
+
+def _row_for(item: FinishedCall, now: datetime) -> _Row:
     claimed, outcome = item.claimed, item.outcome
     campaign = claimed.campaign
-    retry = should_retry(
-        is_otp=campaign.is_otp,
+    retry, delay = _retry_plan(
+        campaign,
         cause=outcome.hangup_cause,
         attempt=claimed.attempt,
-        max_attempts=campaign.max_attempts,
+        retry_after_seconds=outcome.retry_after_seconds,
+        created_at=claimed.created_at,
+        now=now,
     )
     return _Row(
         call_id=claimed.call_id,
@@ -260,6 +313,8 @@ def _row_for(item: FinishedCall) -> _Row:
         sip_code=outcome.sip_code,
         recording=outcome.recording_path,
         answered=outcome.answered,
+        retry_delay_seconds=delay,
+        carrier=item.carrier,
     )
 
 
@@ -276,7 +331,7 @@ def store_results(
             if owned.get(item.claimed.call_id) != item.claimed.attempt:
                 stats.dropped += 1
                 continue
-            row = _row_for(item)
+            row = _row_for(item, now)
             rows.append(row)
             if row.retry:
                 stats.retried += 1
@@ -284,7 +339,23 @@ def store_results(
                 stats.final += 1
         _enqueue_started([s for s in started if owned.get(s.claimed.call_id) == s.claimed.attempt])
         _write(rows, now)
+        tallies = _trunk_tallies(finished)
+        if tallies:
+            stats.trunks_down = record_trunk_outcomes(
+                tallies, now, int(settings.AICALL["TRUNK_DOWN_AFTER_TIMEOUTS"])
+            )
     return stats
+
+
+def _trunk_tallies(finished: list[FinishedCall]) -> dict[int, TrunkTally]:
+    """What the real (non-sandbox) calls of a batch say about their trunks' health."""
+    tallies: dict[int, TrunkTally] = {}
+    for item in sorted(finished, key=lambda f: f.ended_at):
+        trunk = item.claimed.campaign.trunk
+        if trunk is None or item.carrier == SANDBOX or item.outcome.hangup_cause == INTERRUPTED:
+            continue
+        tallies.setdefault(trunk.id, TrunkTally()).add(item.outcome)
+    return tallies
 
 
 def _enqueue_started(started: list[StartedCall]) -> None:
@@ -303,6 +374,7 @@ def _enqueue_started(started: list[StartedCall]) -> None:
                     "",
                     CallState.CALLING,
                     s.claimed.attempt,
+                    s.carrier == SANDBOX,
                 )
             )
     for campaign_id, events in by_campaign.items():
@@ -339,30 +411,34 @@ def settle_unplaced(campaign: CampaignInfo, call_ids: list[int], note: str, now:
 
 
 def settle_interrupted(
-    rows: list[tuple[int, int, str, datetime | None]],
+    rows: list[tuple[int, int, str, datetime | None, datetime | None]],
     campaigns: dict[int, CampaignInfo],
     campaign_of: dict[int, int],
     now: datetime,
 ) -> tuple[int, int]:
     """Calls a dead dialer had in flight: retried by policy, else finished as INTERRUPTED.
 
-    `rows` are (call id, attempt, phone, claimed_at), locked by the caller's transaction.
-    Returns (finished, retried).
+    `rows` are (call id, attempt, phone, claimed_at, created_at), locked by the caller's
+    transaction. Returns (finished, retried).
     """
     out = []
-    for call_id, attempt, phone, claimed_at in rows:
+    for call_id, attempt, phone, claimed_at, created_at in rows:
         campaign = campaigns[campaign_of[call_id]]
+        retry, delay = _retry_plan(
+            campaign,
+            cause=INTERRUPTED,
+            attempt=attempt,
+            retry_after_seconds=None,
+            created_at=created_at,
+            now=now,
+        )
         out.append(
             _Row(
                 call_id=call_id,
                 attempt=attempt,
                 campaign=campaign,
-                retry=should_retry(
-                    is_otp=campaign.is_otp,
-                    cause=INTERRUPTED,
-                    attempt=attempt,
-                    max_attempts=campaign.max_attempts,
-                ),
+                retry=retry,
+                retry_delay_seconds=delay,
                 phone_e164=phone,
                 called_at=claimed_at or now,
                 answered_at=None,

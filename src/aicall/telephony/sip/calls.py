@@ -28,6 +28,23 @@ def rewrite_dtmf_payload_type(sdp: str, payload_type: int) -> str:
     return "\r\n".join(lines)
 
 
+def call_param(headers: list[list[str]]) -> Any:
+    """A CallOpParam carrying the INVITE's extra headers (PAI, Privacy, the trunk's own).
+
+    The carrier checked every name and value (sipmsg.check_header); this is the last place
+    before the wire, so a control character still refuses the header rather than send it.
+    """
+    prm = pj.CallOpParam(True)
+    for name, value in headers:
+        if any(ord(ch) < 0x20 and ch != "\t" for ch in name + value):
+            raise ValueError(f"header {name!r} refused: control characters")
+        header = pj.SipHeader()
+        header.hName = name
+        header.hValue = value
+        prm.txOption.headers.append(header)
+    return prm
+
+
 @dataclass
 class CallState:
     key: str
@@ -35,6 +52,7 @@ class CallState:
     placed_at: float
     ring_deadline: float
     max_seconds: float = 3600.0
+    ring_seconds: float = 45.0
     call: Any = None
     answered_at: float | None = None
     audio: Any = None
@@ -52,6 +70,24 @@ class CallState:
     transfer_code: int | None = None
     started_prompt: bool = False
     account: Any = None
+    # Media: the call's conference slot now (see media.py), hold, and the RTP watchdog.
+    slot: int = -1
+    media_index: int = -1
+    media_up: bool = False  # answered with audio both sides can use (a codec in common)
+    held: bool = False
+    resume_with: str = ""  # prompt | menu: what a resume restarts
+    playing: tuple[list[str], float, str] | None = None  # the prompt now (clips, s, after)
+    media_timeout: float = 0.0
+    rx_packets: int = -1
+    rx_at: float = 0.0
+    incompatible: bool = False
+    # The INVITE, kept to follow a 3xx through the same trunk with the same headers.
+    headers: list[list[str]] = field(default_factory=list)
+    trunk: dict[str, Any] = field(default_factory=dict)
+    redirect_to: str = ""
+    redirect_code: int | None = None
+    redirect_hops: int = 0
+    retry_after: float | None = None
 
 
 @dataclass
@@ -63,6 +99,11 @@ class BridgeLeg:
     audio: Any = None
     answered: bool = False
     ending: bool = False
+    slot: int = -1
+    media_index: int = -1
+    rx_packets: int = -1
+    rx_at: float = 0.0
+    timed_out: bool = False
 
 
 class WorkerCall(pj.Call):
@@ -75,7 +116,10 @@ class WorkerCall(pj.Call):
         self.dtmf_payload_type = 101
 
     def onCallState(self, prm):
-        self.worker.on_call_state(self.key)
+        self.worker.on_call_state(self.key, prm.e)
+
+    def onCallRedirected(self, prm):
+        return self.worker.on_redirected(self.key, prm.targetUri, prm.e)
 
     def onCallMediaState(self, prm):
         self.worker.on_media_state(self.key)

@@ -30,4 +30,6 @@ def note_for_sip_code(code: int) -> str:
         return base.NORMAL_TEMPORARY_FAILURE
     if code == 487:
         return base.ORIGINATOR_CANCEL
+    if 300 <= code < 400:
+        return base.REDIRECTED  # a redirect that was not (or could not be) followed
     return base.NORMAL_TEMPORARY_FAILURE

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import pjsua2 as pj
 
-from aicall.telephony.sip.calls import BridgeLeg, CallState, WorkerCall
+from aicall.telephony.sip.calls import BridgeLeg, CallState, WorkerCall, call_param
+from aicall.telephony.sip.media import transmit
 
 # A prompt's end is computed from its length; the margin covers the jitter of the clock.
 PLAYBACK_MARGIN_SECONDS = 0.3
@@ -19,12 +21,15 @@ class IvrMixin:
     calls: dict[str, CallState]
     legs: dict[str, BridgeLeg]
 
-    def hangup(self, state: CallState, reason: str) -> None:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by Worker and MediaMixin
+
+        def hangup(self, state: CallState, reason: str) -> None: ...
+        def join(self, leg: BridgeLeg) -> None: ...
 
     def play(self, state: CallState, clips: list[str], seconds: float, after: str) -> None:
         self.stop_player(state)
         state.menu_deadline = None
+        state.playing = None
         if not clips:
             state.prompt_ends_at = time.monotonic()
             state.after_prompt = after
@@ -35,7 +40,10 @@ class IvrMixin:
                 player.createPlayer(clips[0], pj.PJMEDIA_FILE_NO_LOOP)
             else:
                 player.createPlaylist(clips, "prompt", pj.PJMEDIA_FILE_NO_LOOP)
-            player.startTransmit(state.audio)
+            # Into the call's own slot only; on hold (or a stale slot) the next media
+            # event connects it (media.py).
+            if not state.held:
+                transmit(player, state.call, state.audio, state.slot)
             if state.recorder is not None:
                 player.startTransmit(state.recorder)
         except pj.Error as exc:
@@ -46,8 +54,14 @@ class IvrMixin:
             self.hangup(state, "error")
             return
         state.player = player
-        state.prompt_ends_at = time.monotonic() + seconds + PLAYBACK_MARGIN_SECONDS
+        state.playing = (clips, seconds, after)
         state.after_prompt = after
+        if state.held:
+            # A key pressed while on hold: nobody hears it now; the resume plays it whole.
+            state.resume_with = "prompt"
+            state.prompt_ends_at = None
+            return
+        state.prompt_ends_at = time.monotonic() + seconds + PLAYBACK_MARGIN_SECONDS
 
     def play_node(self, state: CallState) -> None:
         node = state.stack[-1]
@@ -139,8 +153,8 @@ class IvrMixin:
             call = WorkerCall(self, state.account, leg_key)
             call.dtmf_payload_type = state.call.dtmf_payload_type
             self.legs[leg_key] = BridgeLeg(parent=state.key, call=call)
-            call.makeCall(state.transferred_to, pj.CallOpParam(True))
-        except pj.Error:
+            call.makeCall(state.transferred_to, call_param(state.headers))
+        except (pj.Error, ValueError):
             # Most likely all 4 call slots of this process are busy.
             self.legs.pop(leg_key, None)
             return False
@@ -167,30 +181,8 @@ class IvrMixin:
                 if not leg.answered:
                     state.transferred_to = ""
                 state.transfer_pending = False
-                self.hangup(state, "local")  # the target hung up or never answered
-
-    def on_leg_media(self, key: str) -> None:
-        leg = self.legs[key]
-        if leg.audio is not None:
-            return
-        info = leg.call.getInfo()
-        for index, media in enumerate(info.media):
-            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
-                try:
-                    leg.audio = leg.call.getAudioMedia(index)
-                except pj.Error:
-                    return
-                break
-        self.join(leg)
-
-    def join(self, leg: BridgeLeg) -> None:
-        state = self.calls.get(leg.parent)
-        if not leg.answered or leg.audio is None or state is None or state.audio is None:
-            return
-        leg.audio.startTransmit(state.audio)
-        state.audio.startTransmit(leg.audio)
-        if state.recorder is not None:
-            leg.audio.startTransmit(state.recorder)
+                # The target hung up or never answered, or the bridge went silent.
+                self.hangup(state, "media_timeout" if leg.timed_out else "local")
 
     def end_leg(self, parent: str) -> None:
         leg = self.legs.get(parent + "/leg")

@@ -23,15 +23,30 @@ from typing import Any
 
 import pjsua2 as pj
 
-from aicall.telephony.sip.calls import BridgeLeg, CallState, WorkerCall
+from aicall.telephony.sip import sipmsg
+from aicall.telephony.sip.calls import BridgeLeg, CallState, WorkerCall, call_param
 from aicall.telephony.sip.ivr import IvrMixin
+from aicall.telephony.sip.media import MEDIA_CHECK_SECONDS, MEDIA_SETUP_GRACE_SECONDS, MediaMixin
 
 POLL_MS = 100
 MAX_CALLS = 4
 QUIT_GRACE_SECONDS = 3.0
+# 3xx responses followed within one attempt (each a new INVITE through the same trunk).
+MAX_REDIRECT_HOPS = 3
 
 
-class Worker(IvrMixin):
+def _realm(trunk: dict[str, Any]) -> str:
+    """The only digest realm the trunk's password answers: the configured one, else the
+    proxy's host name. Never "*": any peer on the call path could otherwise challenge with
+    a realm of its own and collect a response computed with the trunk's password."""
+    realm = trunk.get("realm") or ""
+    if realm:
+        return realm
+    host = str(trunk.get("host", ""))
+    return host[1:].split("]", 1)[0] if host.startswith("[") else host.rsplit(":", 1)[0]
+
+
+class Worker(IvrMixin, MediaMixin):
     def __init__(self, bind: str, port: int, out_fd: int, rtp_port: int = 0, rtp_range: int = 0):
         self.out_fd = out_fd
         self.rtp_port = rtp_port
@@ -43,6 +58,7 @@ class Worker(IvrMixin):
         self.quitting = False
         self.quit_deadline = 0.0
         self.inbuf = b""
+        self.next_media_check = 0.0
         # pjlib logs a banner at the default level before our log config applies.
         saved = os.dup(1)
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -74,16 +90,19 @@ class Worker(IvrMixin):
         self.ep.libInit(cfg)
         # Behind NAT the trunk must see the public address in Via, Contact and SDP.
         self.public_address = os.environ.get("AICALL_SIP_PUBLIC_ADDRESS", "")
+        # Behind the SIP edge only RTP faces the trunk: Via and Contact keep the local
+        # address, which the edge (on this host) reaches without a hairpin through the NAT.
+        sip_public = "" if os.environ.get("AICALL_SIP_BEHIND_EDGE") == "1" else self.public_address
         tcfg = pj.TransportConfig()
         tcfg.port = port
         tcfg.boundAddress = bind
-        tcfg.publicAddress = self.public_address
+        tcfg.publicAddress = sip_public
         self.udp_id = self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
         self.port = self.ep.transportGetInfo(self.udp_id).localName.rsplit(":", 1)[-1]
         tcp_cfg = pj.TransportConfig()
         tcp_cfg.port = int(self.port)
         tcp_cfg.boundAddress = bind
-        tcp_cfg.publicAddress = self.public_address
+        tcp_cfg.publicAddress = sip_public
         try:
             self.tcp_id = self.ep.transportCreate(pj.PJSIP_TRANSPORT_TCP, tcp_cfg)
         except pj.Error:
@@ -144,7 +163,9 @@ class Worker(IvrMixin):
 
     def account_for(self, cmd: dict[str, Any]) -> Any:
         trunk = cmd["trunk"]
-        key = json.dumps([trunk, cmd["caller_id"]], sort_keys=True)
+        # From (display name, caller ID in the trunk's format) comes checked from the carrier.
+        from_uri = cmd.get("from") or f"sip:{cmd['caller_id'] or 'anonymous'}@{trunk['host']}"
+        key = json.dumps([trunk, from_uri], sort_keys=True)
         account = self.accounts.get(key)
         if account is not None:
             return key, account
@@ -153,13 +174,16 @@ class Worker(IvrMixin):
             self.accounts.pop(old_key).shutdown()
             del self.account_users[old_key]
         acfg = pj.AccountConfig()
-        acfg.idUri = f"sip:{cmd['caller_id'] or 'anonymous'}@{trunk['host']}"
+        acfg.idUri = from_uri
         acfg.regConfig.registrarUri = ""
         acfg.regConfig.registerOnAdd = False
         if trunk.get("username"):
             acfg.sipConfig.authCreds.append(
-                pj.AuthCredInfo("digest", "*", trunk["username"], 0, trunk.get("password", ""))
+                pj.AuthCredInfo("digest", _realm(trunk), trunk["username"], 0, trunk["password"])
             )
+        if trunk.get("outbound_proxy"):
+            # Through the SIP edge: a preloaded Route to its loopback socket names the trunk.
+            acfg.sipConfig.proxies.append(trunk["outbound_proxy"])
         acfg.sipConfig.transportId = self.tcp_id if trunk.get("transport") == "tcp" else self.udp_id
         acfg.mediaConfig.transportConfig.boundAddress = self.bind
         acfg.mediaConfig.transportConfig.publicAddress = self.public_address
@@ -181,64 +205,93 @@ class Worker(IvrMixin):
             placed_at=now,
             ring_deadline=now + float(cmd.get("ring_timeout", 45)),
             max_seconds=float(cmd.get("max_seconds", 3600)),
+            media_timeout=float(cmd["trunk"].get("media_timeout", 0) or 0),
+            headers=[[str(n), str(v)] for n, v in cmd.get("headers") or []],
+            trunk=cmd["trunk"],
         )
+        state.ring_seconds = float(cmd.get("ring_timeout", 45))
         state.stack = [cmd["plan"]]
         if self.quitting:
             self.send({"ev": "done", "id": state.key, "error": "worker stopping"})
             return
         try:
             acc_key, account = self.account_for(cmd)
-            call = WorkerCall(self, account, state.key)
-            call.dtmf_payload_type = int(cmd["trunk"].get("dtmf_payload_type", 101))
-            state.call = call
-            state.account = account
-            state.plan["_account"] = acc_key
-            if cmd.get("record"):
-                state.plan["_record"] = cmd["record"]
-            self.calls[state.key] = state
-            self.account_users[acc_key] += 1
-            call.makeCall(cmd["uri"], pj.CallOpParam(True))
         except pj.Error as exc:
-            self.calls.pop(state.key, None)
-            if state.call is not None:
-                self.account_users[state.plan["_account"]] -= 1
-            state.call = None
-            self.send({"ev": "done", "id": state.key, "error": f"makeCall: {exc.reason}"})
+            self.send({"ev": "done", "id": state.key, "error": f"account: {exc.reason}"})
+            return
+        state.account = account
+        state.plan["_account"] = acc_key
+        if cmd.get("record"):
+            state.plan["_record"] = cmd["record"]
+        self.calls[state.key] = state
+        self.account_users[acc_key] += 1
+        self.dial(state, cmd["uri"])
 
-    def on_call_state(self, key: str) -> None:
+    def dial(self, state: CallState, uri: str) -> None:
+        """Send the INVITE (the first, or one following a 3xx); a failure ends the call."""
+        try:
+            call = WorkerCall(self, state.account, state.key)
+            call.dtmf_payload_type = int(state.trunk.get("dtmf_payload_type", 101))
+            state.call = call
+            call.makeCall(uri, call_param(state.headers))
+        except (pj.Error, ValueError) as exc:
+            self.calls.pop(state.key, None)
+            self.account_users[state.plan["_account"]] -= 1
+            state.call = None
+            reason = exc.reason if isinstance(exc, pj.Error) else str(exc)
+            self.send({"ev": "done", "id": state.key, "error": f"makeCall: {reason}"})
+
+    def on_call_state(self, key: str, event: Any = None) -> None:
         if key in self.legs:
             self.on_leg_state(key)
             return
         state = self.calls.get(key)
-        if state is None:
+        if state is None or state.call is None:
             return
         info = state.call.getInfo()
         if info.state == pj.PJSIP_INV_STATE_CONFIRMED and state.answered_at is None:
             state.answered_at = time.monotonic()
-            self.send({"ev": "answered", "id": key})
-            self.maybe_start(state)
+            # Look the audio up again at the answer (it may differ from the early media's
+            # and be on hold), then start the prompt.
+            self.on_media_state(key)
         elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
-            self.finish(state, info.lastStatusCode, info.lastReason)
+            code = info.lastStatusCode
+            if state.answered_at is None and code >= 300:
+                message = _received_message(event)
+                state.retry_after = sipmsg.retry_after_seconds(message)
+            self.finish(state, code, info.lastReason)
 
-    def on_media_state(self, key: str) -> None:
-        if key in self.legs:
-            self.on_leg_media(key)
-            return
+    def on_redirected(self, key: str, target: str, event: Any) -> int:
+        """A 3xx: follow a phone number through the same trunk, at most MAX_REDIRECT_HOPS."""
         state = self.calls.get(key)
-        if state is None or state.audio is not None:
-            return
-        info = state.call.getInfo()
-        for index, media in enumerate(info.media):
-            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
-                try:
-                    state.audio = state.call.getAudioMedia(index)
-                except pj.Error:
-                    return  # the call ended before its media event was handled
+        if state is None:
+            return pj.PJSIP_REDIRECT_STOP
+        message = _received_message(event)
+        state.redirect_code = sipmsg.status_code(message) or 302
+        wanted = sipmsg.redirect_number(target)
+        for contact in sipmsg.contact_uris(message):
+            parsed = sipmsg.redirect_number(contact)
+            if wanted and parsed and parsed[:2] == wanted[:2]:
+                target = contact  # the same Contact, with its port
                 break
-        self.maybe_start(state)
+        uri = sipmsg.redirect_uri(target, state.trunk)
+        if uri is None:
+            return pj.PJSIP_REDIRECT_REJECT  # not a number: try the response's next Contact
+        if state.redirect_hops < MAX_REDIRECT_HOPS:
+            state.redirect_to = uri
+        # Never PJSIP's own follow: it would send to the Contact's host as is. We dial the
+        # number ourselves, as a new INVITE through the trunk, once this call is gone.
+        return pj.PJSIP_REDIRECT_STOP
 
     def maybe_start(self, state: CallState) -> None:
-        if state.started_prompt or state.audio is None or state.answered_at is None:
+        if state.audio is None or state.answered_at is None:
+            return
+        if not state.media_up:
+            # Answered with audio we can both use: only now is it a call (call.started).
+            state.media_up = True
+            state.rx_at = time.monotonic()
+            self.send({"ev": "answered", "id": state.key})
+        if state.started_prompt or state.held or state.hangup_reason:
             return
         state.started_prompt = True
         record = state.plan.get("_record")
@@ -258,6 +311,10 @@ class Worker(IvrMixin):
         self.stop_player(state)
         state.prompt_ends_at = None
         state.menu_deadline = None
+        if state.call is None:  # between a 3xx and the INVITE that follows it
+            state.redirect_to = ""
+            self.finish(state, 487, "")
+            return
         try:
             prm = pj.CallOpParam(True)
             if state.answered_at is None and reason == "ring_timeout":
@@ -268,6 +325,11 @@ class Worker(IvrMixin):
 
     def finish(self, state: CallState, code: int, reason: str) -> None:
         now = time.monotonic()
+        if state.redirect_to and not state.hangup_reason and state.answered_at is None:
+            # Release this Call inside its handler; the next tick dials the new target.
+            state.call = None
+            state.redirect_hops += 1
+            return
         self.end_leg(state.key)
         self.stop_player(state)
         if state.recorder is not None:
@@ -278,15 +340,29 @@ class Worker(IvrMixin):
         account_key = state.plan.get("_account")
         if account_key in self.account_users:
             self.account_users[account_key] -= 1
-        answered_at = state.answered_at
+        answered_at = state.answered_at if state.media_up else None
         answered = answered_at is not None
+        hangup_reason = state.hangup_reason
+        if hangup_reason == "incompatible" or (
+            state.answered_at is not None and not state.media_up
+        ):
+            hangup_reason, code = "incompatible", 488  # 200 OK without a codec in common
+        elif (
+            state.redirect_code
+            and not answered
+            and not hangup_reason
+            and (code == 487 or 300 <= code < 400)
+        ):
+            hangup_reason, code = "redirected", state.redirect_code  # a 3xx not followed
         self.send(
             {
                 "ev": "done",
                 "id": state.key,
                 "answered": answered,
                 "code": code,
-                "reason": state.hangup_reason,
+                "reason": hangup_reason,
+                "retry_after": state.retry_after,
+                "redirect_hops": state.redirect_hops,
                 "answered_after": round(answered_at - state.placed_at, 3)
                 if answered_at is not None
                 else None,
@@ -303,8 +379,20 @@ class Worker(IvrMixin):
 
     def tick(self) -> None:
         now = time.monotonic()
+        if now >= self.next_media_check:
+            self.next_media_check = now + MEDIA_CHECK_SECONDS
+            self.check_media(now)
         for state in list(self.calls.values()):
-            if state.hangup_reason:
+            if state.call is None and state.redirect_to:
+                uri, state.redirect_to, state.redirect_code = state.redirect_to, "", None
+                state.ring_deadline = now + state.ring_seconds
+                self.dial(state, uri)
+                continue
+            if state.hangup_reason or state.call is None:
+                continue
+            if state.answered_at is not None and not state.media_up:
+                if now - state.answered_at > MEDIA_SETUP_GRACE_SECONDS:
+                    self.hangup(state, "incompatible")
                 continue
             if state.answered_at is None:
                 if now >= state.ring_deadline:
@@ -312,6 +400,8 @@ class Worker(IvrMixin):
                 continue
             if now - state.answered_at > state.max_seconds:
                 self.hangup(state, "local")  # a caller pressing "repeat" forever
+            elif state.held:
+                continue  # nobody hears a prompt on hold; resume restarts it
             elif state.prompt_ends_at is not None and now >= state.prompt_ends_at:
                 state.prompt_ends_at = None
                 self.stop_player(state)
@@ -342,6 +432,19 @@ class Worker(IvrMixin):
             account.shutdown()
         self.accounts.clear()
         self.ep.libDestroy()
+
+
+def _received_message(event: Any) -> str:
+    """The text of the SIP response behind a call event ("" when it was not a response)."""
+    try:
+        if event is None or event.type != pj.PJSIP_EVENT_TSX_STATE:
+            return ""
+        tsx = event.body.tsxState
+        if tsx.type != pj.PJSIP_EVENT_RX_MSG:
+            return ""
+        return str(tsx.src.rdata.wholeMsg)
+    except (pj.Error, AttributeError):
+        return ""
 
 
 def main() -> None:
