@@ -109,7 +109,8 @@ def _revalidated(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     `no-store` because it holds customers' numbers, which no shared cache should keep."""
     set_response_etag(response)
     response["Cache-Control"] = "no-store"
-    return get_conditional_response(request, etag=response["ETag"], response=response)
+    answer = get_conditional_response(request, etag=response["ETag"], response=response)
+    return answer if answer is not None else response
 
 
 @router.get(
