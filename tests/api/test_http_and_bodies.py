@@ -153,3 +153,21 @@ def test_web_metrics(token, ivr_campaign):
     assert "aicall_api_request_duration_seconds_bucket" in text
     assert "aicall_api_contacts_accepted_total" in text
     assert "_created" not in text
+
+
+def test_database_locked_is_503_with_retry_after(token, ivr_campaign, monkeypatch):
+    from django.db import OperationalError
+
+    from aicall.api import imports
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(imports, "import_contacts", locked)
+    response = Client().post(
+        _import(ivr_campaign),
+        json.dumps({"access_token": token, "contacts": [{"phone_number": "0901234566"}]}),
+        content_type="application/json",
+    )
+    assert response.status_code == 503 and response["Retry-After"] == "2"
+    assert response.json()["code"] == "503"

@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Swagger
 from ninja.errors import HttpError, ValidationError
@@ -102,6 +103,18 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return fail(str(exc.status_code), str(exc), exc.status_code)
+
+
+@api.exception_handler(OperationalError)
+def database_busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    # SQLite's one write lock was not free within the busy timeout: a clear, retryable
+    # answer rather than a 500. Anything else the database refused is a real error.
+    if "locked" not in str(exc) and "busy" not in str(exc):
+        return crashed(request, exc)
+    log.warning("database busy in %s %s: %s", request.method, request.path, exc)
+    response = fail("503", "the database is busy, retry after 2 s", 503)
+    response["Retry-After"] = "2"
+    return response
 
 
 @api.exception_handler(Exception)
