@@ -5,7 +5,7 @@ import logging
 from django.core.exceptions import RequestDataTooBig
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI, Swagger
+from ninja import Swagger
 from ninja.errors import HttpError, ValidationError
 
 from aicall.api.audio import router as audio_router
@@ -13,6 +13,7 @@ from aicall.api.auth import Refused
 from aicall.api.bodies import MalformedBody
 from aicall.api.campaigns import router as campaigns_router
 from aicall.api.dnc import router as dnc_router
+from aicall.api.openapi import DocumentedAPI
 from aicall.api.original import router as original_router
 from aicall.api.ratelimit import RateLimited, too_many
 from aicall.api.responses import fail
@@ -58,7 +59,7 @@ Extensions (ours, additive; the four original endpoints answer exactly as before
   code `429`, `Retry-After`.
 """
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="aicall API",
     version="1.0",
     description=DESCRIPTION,
