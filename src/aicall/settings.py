@@ -4,13 +4,24 @@ import os
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from aicall.config import data_dir, signing_secret
 
 DATA_DIR = data_dir()
 SECRET_KEY = signing_secret()
 DEBUG = os.environ.get("AICALL_DEBUG") == "1"
-ALLOWED_HOSTS = [h for h in os.environ.get("AICALL_ALLOWED_HOSTS", "*").split(",") if h]
+# Development mode: any Host header. Otherwise the host names must be named; unset, only
+# loopback names are answered (`aicall serve` refuses to listen beyond loopback then).
+DEV = os.environ.get("AICALL_DEV") == "1"
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+_hosts = [h.strip() for h in os.environ.get("AICALL_ALLOWED_HOSTS", "").split(",") if h.strip()]
+if "*" in _hosts and not DEV:
+    raise ImproperlyConfigured(
+        "AICALL_ALLOWED_HOSTS=* answers any Host header (password-reset and cache poisoning): "
+        "name the host names, e.g. calls.example.com, or set AICALL_DEV=1 for development"
+    )
+ALLOWED_HOSTS = _hosts or (["*"] if DEV else LOOPBACK_HOSTS)
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("AICALL_CSRF_TRUSTED_ORIGINS", "").split(",") if o
 ]
@@ -22,6 +33,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Only for its templates and static files: /api/docs serves Swagger UI from the app
+    # itself (without it, django-ninja loads it from a CDN and the page is blank offline).
+    "ninja",
     "aicall",
     "aicall.accounts",
     "aicall.campaigns",
@@ -100,15 +114,23 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:campaigns"
 LOGOUT_REDIRECT_URL = "web:login"
 
+# Django's four validators: the website's password change, admin and `aicall createuser`.
 AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
+# One catalogue for every app's texts (makemessages run from src/aicall writes here).
+LOCALE_PATHS = [os.path.join(os.path.dirname(__file__), "web", "locale")]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -125,10 +147,29 @@ MEDIA_ROOT = DATA_DIR / "media"
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("AICALL_MAX_BODY_BYTES", 64 * 1024 * 1024))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 100_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Uploaded files stop at AICALL_MAX_UPLOAD_BYTES before anything stores them whole.
+FILE_UPLOAD_HANDLERS = [
+    "aicall.upload_limits.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+# Behind a TLS proxy (README, "Running behind a TLS proxy"): cookies only over HTTPS, HSTS,
+# and the proxy's X-Forwarded-Proto believed. Plain-HTTP requests are redirected, except
+# /metrics, which a local scraper reads without TLS.
+HTTPS = os.environ.get("AICALL_HTTPS") == "1"
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = os.environ.get("AICALL_HTTPS_REDIRECT", "1") == "1"
+    SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("AICALL_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("AICALL_HSTS_INCLUDE_SUBDOMAINS") == "1"
 
 AICALL: dict[str, Any] = {
     # auto (unset): SIP for calls whose campaign has a trunk, the sandbox for the others;
@@ -150,14 +191,43 @@ AICALL: dict[str, Any] = {
     "SIP_MAX_WORKERS": int(os.environ.get("AICALL_SIP_MAX_WORKERS", "250")),
     # Workers started with the dialer (4 calls each), so the first burst need not wait.
     "SIP_MIN_WORKERS": int(os.environ.get("AICALL_SIP_MIN_WORKERS", "1")),
+    # The SIP edge (docs/sip.md): `kamailio` runs Kamailio in front of the workers as the one
+    # SIP address towards trunks (supervised by the dialer); `external` uses one run as a
+    # system service from `aicall sip-edge config`; `direct` lets each worker call the trunk.
+    "SIP_EDGE": os.environ.get("AICALL_SIP_EDGE", "kamailio"),
+    "SIP_EDGE_ADDRESS": os.environ.get("AICALL_SIP_EDGE_ADDRESS", ""),  # "" = the host's IP
+    "SIP_EDGE_PORT": int(os.environ.get("AICALL_SIP_EDGE_PORT", "5060")),
+    "SIP_EDGE_ADVERTISE": os.environ.get(
+        "AICALL_SIP_EDGE_ADVERTISE", os.environ.get("AICALL_SIP_PUBLIC_ADDRESS", "")
+    ),
+    "SIP_EDGE_LOCAL_PORT": int(os.environ.get("AICALL_SIP_EDGE_LOCAL_PORT", "5090")),
+    "SIP_EDGE_RUN_DIR": os.environ.get("AICALL_SIP_EDGE_RUN_DIR", str(DATA_DIR / "sip-edge")),
+    "SIP_EDGE_BINARY": os.environ.get("AICALL_SIP_EDGE_BINARY", "kamailio"),
     # API budgets (docs/api-extensions.md): per account, and failed secret_key guesses per
     # client address. X-Forwarded-For is only believed behind a proxy you configure.
     "API_RATE_PER_SECOND": float(os.environ.get("AICALL_API_RATE_PER_SECOND", "100")),
     "API_RATE_BURST": int(os.environ.get("AICALL_API_RATE_BURST", "1000")),
     "TOKEN_FAILURES_BURST": int(os.environ.get("AICALL_TOKEN_FAILURES_BURST", "10")),
     "TOKEN_FAILURES_PER_HOUR": float(os.environ.get("AICALL_TOKEN_FAILURES_PER_HOUR", "30")),
+    # Sign-in throttle (accounts/throttle.py): wrong passwords per address and per account.
+    "LOGIN_MAX_FAILURES": int(os.environ.get("AICALL_LOGIN_MAX_FAILURES", "10")),
+    "LOGIN_FAILURE_WINDOW_SECONDS": float(os.environ.get("AICALL_LOGIN_WINDOW_SECONDS", "900")),
+    # /metrics and the dialer's metrics port (metrics_access.py): a Bearer token, or these
+    # addresses (comma-separated, CIDR allowed).
+    "METRICS_TOKEN": os.environ.get("AICALL_METRICS_TOKEN", ""),
+    "METRICS_ALLOW": os.environ.get("AICALL_METRICS_ALLOW", "127.0.0.0/8,::1"),
     "TRUST_X_FORWARDED_FOR": os.environ.get("AICALL_TRUST_X_FORWARDED_FOR") == "1",
     "IDEMPOTENCY_TTL_SECONDS": 24 * 3600,
+    # Uploads (upload_limits.py, web/spreadsheets.py): the largest file, what a contacts or
+    # do-not-call file may hold, how far an .xlsx may unpack, and how long files are kept.
+    "MAX_UPLOAD_BYTES": int(os.environ.get("AICALL_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+    "MAX_UPLOAD_ROWS": int(os.environ.get("AICALL_MAX_UPLOAD_ROWS", "100000")),
+    "MAX_UPLOAD_COLUMNS": int(os.environ.get("AICALL_MAX_UPLOAD_COLUMNS", "100")),
+    "MAX_XLSX_UNPACKED_BYTES": int(
+        os.environ.get("AICALL_MAX_XLSX_UNPACKED_BYTES", str(100 * 1024 * 1024))
+    ),
+    "MAX_XLSX_SHARED_STRINGS": int(os.environ.get("AICALL_MAX_XLSX_SHARED_STRINGS", "500000")),
+    "UPLOAD_KEEP_SECONDS": int(os.environ.get("AICALL_UPLOAD_KEEP_SECONDS", "86400")),
     # Webhook sender (`aicall webhooks`): retries with backoff for a day, then gives up.
     "WEBHOOK_RETRY_WINDOW_SECONDS": int(os.environ.get("AICALL_WEBHOOK_RETRY_SECONDS", "86400")),
     "WEBHOOK_FIRST_RETRY_SECONDS": float(os.environ.get("AICALL_WEBHOOK_FIRST_RETRY", "5")),

@@ -3,6 +3,10 @@ from django.urls import include, path
 
 from aicall.api.main import api
 from aicall.metrics import metrics_view
+from aicall.web.login import AdminLoginForm
+
+# Operators sign in through the same throttle as customers (accounts/throttle.py).
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("api/", api.urls),

@@ -48,19 +48,34 @@ def test_default_budget_is_far_above_normal_use(token):
 def test_guessing_secret_keys_is_slowed_per_address(settings, user):
     settings.AICALL = {**settings.AICALL, "TOKEN_FAILURES_BURST": 3}
     guesser = Client(REMOTE_ADDR="203.0.113.9")
-    codes = [
-        guesser.get("/api/users/generate-access-token", {"secret_key": f"guess{n}"}).status_code
+    answers = [
+        guesser.get("/api/users/generate-access-token", {"secret_key": f"guess{n}"})
         for n in range(5)
     ]
-    assert codes == [401, 401, 401, 429, 429]
-    refused = guesser.get("/api/users/generate-access-token", {"secret_key": user.secret_key})
-    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
-    assert refused.json()["code"] == "429"
-    # The customer's own address is not affected, and successes cost nothing.
+    assert [a.status_code for a in answers] == [401, 401, 401, 429, 429]
+    refused = answers[-1]
+    assert int(refused["Retry-After"]) > 0 and refused.json()["code"] == "429"
+    # Another address has its own budget, and successes cost nothing.
     customer = Client(REMOTE_ADDR="198.51.100.7")
     for _ in range(10):
         ok = customer.get("/api/users/generate-access-token", {"secret_key": user.secret_key})
         assert ok.status_code == 200
+    assert customer.get("/api/users/generate-access-token", {"secret_key": "x"}).status_code == 401
+
+
+def test_a_valid_secret_key_is_accepted_right_after_ten_wrong_ones(user):
+    # The default budget: ten failures. The eleventh wrong key is refused, the right key
+    # from the same address is not (only failures count, and never against the owner).
+    same_address = Client(REMOTE_ADDR="203.0.113.10")
+    url = "/api/users/generate-access-token"
+    codes = [same_address.get(url, {"secret_key": f"wrong-{n}"}).status_code for n in range(10)]
+    assert codes == [401] * 10
+    assert same_address.get(url, {"secret_key": "wrong-10"}).status_code == 429
+    accepted = same_address.get(url, {"secret_key": user.secret_key})
+    assert accepted.status_code == 200
+    token = accepted.json()["results"]["access_token"]
+    assert same_address.get("/api/users/call-log", {"access_token": token}).status_code == 200
+    assert same_address.get(url, {"secret_key": "wrong-11"}).status_code == 429
 
 
 def test_token_bucket_refills_over_time():

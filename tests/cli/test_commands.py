@@ -166,3 +166,23 @@ def test_serve_runs_the_api_and_static_files_and_stops_on_sigterm(db_path, tmp_p
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(30) == 0
+
+
+def test_createuser_applies_the_password_validators(db_path):
+    for password, reason in [
+        ("short", "too short"),
+        ("password1", "too common"),
+        ("73920584617", "entirely numeric"),
+        ("weak@example.com", "too similar"),
+    ]:
+        refused = aicall(
+            "createuser", "--email", "weak@example.com", "--password", password, env_db=db_path
+        )
+        assert refused.returncode != 0 and refused.stdout == "", password
+        assert "password refused" in refused.stderr and reason in refused.stderr, refused.stderr
+    count = "from aicall.accounts.models import User; print(User.objects.count())"
+    assert aicall("shell", "-c", count, env_db=db_path).stdout.split()[-1] == "0"
+    accepted = aicall(
+        "createuser", "--email", "weak@example.com", "--password", "pw-123456", env_db=db_path
+    )
+    assert accepted.returncode == 0, accepted.stderr

@@ -114,3 +114,29 @@ def test_an_unsafe_extra_header_is_refused_and_nothing_is_sent(sipp):
     outcome = asyncio.run(scenario())
     assert outcome.hangup_cause == base.NORMAL_TEMPORARY_FAILURE and outcome.sip_code is None
     assert callee.proc.poll() is None  # SIPp is still waiting: no INVITE reached it
+
+
+def test_an_unreachable_tcp_trunk_is_a_temporary_failure_with_its_code():
+    closed = free_udp_port()  # nothing listens on TCP there: the connection is refused
+
+    async def scenario():
+        carrier = SipCarrier(bind_address="127.0.0.1")
+        await carrier.start()
+        try:
+            trunk = base.TrunkConfig(name="down", proxy=f"sip:127.0.0.1:{closed}", transport="tcp")
+            req = base.CallRequest(
+                call_id=1,
+                attempt=1,
+                callee_e164="+84912345678",
+                caller_id="0281234567",
+                script_text="Xin chào",
+                trunk=trunk,
+            )
+            return await asyncio.wait_for(carrier.place_call(req), 20)
+        finally:
+            await carrier.stop()
+
+    outcome = asyncio.run(scenario())
+    assert not outcome.answered
+    # PJSIP reports the transport error as a local 503: temporary, retried by the dialer.
+    assert (outcome.hangup_cause, outcome.sip_code) == (base.NORMAL_TEMPORARY_FAILURE, 503)

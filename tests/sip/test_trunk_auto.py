@@ -59,6 +59,7 @@ def test_trunk_add_without_telephony_setting_places_real_calls(api, token, user,
         journal,
         AICALL_SANDBOX_SPEED="50",
         AICALL_SIP_BIND_ADDRESS="127.0.0.1",
+        AICALL_SIP_EDGE="direct",  # as the other tests in tests/sip (test_edge.py: Kamailio)
         AICALL_SIP_RTP_PORT_BASE=str(settings.AICALL["SIP_RTP_PORT_BASE"]),
         AICALL_LOG_LEVEL="INFO",
     )

@@ -50,3 +50,22 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+
+class LoginFailure(models.Model):
+    """One wrong password on a sign-in form, kept for the throttle's window.
+
+    `key` is `ip:<address>` or `account:<email>`: both are counted, so guessing one
+    account's password from many addresses and many accounts' from one address both stop.
+    In the database, so that every web process behind a balancer counts the same failures.
+    """
+
+    key = models.CharField(max_length=300)
+    failed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "accounts_login_failure"
+        indexes = [
+            models.Index(fields=["key", "failed_at"], name="login_failure_key_at"),
+            models.Index(fields=["failed_at"], name="login_failure_at"),
+        ]

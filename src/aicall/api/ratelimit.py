@@ -11,6 +11,7 @@ Answers carry the IETF draft headers (`RateLimit-Limit`, `RateLimit-Remaining`,
 `RateLimit-Reset`, `RateLimit-Policy`); a refused request gets HTTP 429 with `Retry-After`.
 """
 
+import logging
 import math
 import threading
 import time
@@ -22,6 +23,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from aicall.api.responses import fail
+
+log = logging.getLogger("aicall.api.ratelimit")
 
 TOKEN_PATH = "/api/users/generate-access-token"
 MSG_RATE_LIMITED = "too many requests, retry after {seconds} s"
@@ -84,12 +87,6 @@ class TokenBuckets:
             if len(self._buckets) > self._max_keys:
                 self._buckets.popitem(last=False)
             return self._decide(allowed, tokens, rate, burst)
-
-    def refund(self, key: str, rate: float, burst: int) -> None:
-        """Give back a token taken by `take` for something that turned out not to count."""
-        with self._lock:
-            now = self._clock()
-            self._buckets[key] = (min(float(burst), self._level(key, rate, burst, now) + 1), now)
 
     def clear(self) -> None:
         with self._lock:
@@ -162,16 +159,18 @@ class RateLimitMiddleware:
         return response
 
     def _token_endpoint(self, request: HttpRequest) -> HttpResponse:
-        # Only failures spend the address's budget: a customer's scripts that mint a
-        # token per run never meet the limit, someone guessing secret_keys does. The token
-        # is taken before the attempt and given back on success, so that a burst of
-        # parallel guesses cannot all pass a check made before any of them failed.
+        # Only failures count, and a valid secret_key is never refused: the key is always
+        # checked, and only a wrong one spends the address's budget (and gets 429 once it
+        # is spent). A customer's scripts behind the same NAT as a broken or hostile client
+        # keep minting tokens. What stops guessing is the key's 256 random bits; the budget
+        # tells a guesser to back off and puts a line in the log.
+        response = self.get_response(request)
+        if response.status_code != 401:
+            return response
         rate, burst = _failure_policy()
         key = client_address(request)
         decision = token_failures.take(key, rate, burst)
-        if not decision.allowed:
-            return too_many(decision)
-        response = self.get_response(request)
-        if response.status_code != 401:
-            token_failures.refund(key, rate, burst)
-        return response
+        if decision.allowed:
+            return response
+        log.warning("generate-access-token: failures over budget from %s", key)
+        return too_many(decision)

@@ -60,6 +60,14 @@ class TrunkConfig:
     extra_headers: dict[str, str] = field(default_factory=dict)
     # No RTP received for this long ends an answered call with a BYE (MEDIA TIMEOUT).
     media_timeout_seconds: float = 20.0
+    # The trunk's row id (the SIP edge's dispatcher set), its failover targets, and whether
+    # the edge registers with it; the digest user when it differs from `username`, and
+    # the only digest realm answered ("" answers any).
+    trunk_id: int = 0
+    failover_proxies: list[str] = field(default_factory=list)
+    register: bool = False
+    auth_username: str = ""
+    realm: str = ""
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aicall.telephony.base import TrunkConfig
-from aicall.telephony.models import Trunk
+from aicall.telephony.models import RegistrationState, Trunk
 
 
 def trunk_config(trunk: Trunk) -> TrunkConfig:
@@ -20,6 +20,11 @@ def trunk_config(trunk: Trunk) -> TrunkConfig:
         caller_id=trunk.caller_id,
         max_channels=trunk.max_channels,
         calls_per_second=trunk.calls_per_second,
+        trunk_id=trunk.pk,
+        failover_proxies=list(trunk.failover_proxies or []),
+        register=trunk.register,
+        auth_username=trunk.auth_username,
+        realm=trunk.realm,
         caller_id_format=trunk.caller_id_format,
         display_name=trunk.display_name,
         send_pai=trunk.send_pai,
@@ -62,6 +67,13 @@ def public_trunk(trunk: Trunk) -> dict[str, Any]:
         "cps": trunk.calls_per_second,
         "number_format": trunk.number_format,
         "dtmf_payload_type": trunk.dtmf_payload_type,
+        "failover_proxies": list(trunk.failover_proxies or []),
+        "register": trunk.register,
+        "register_expiry_seconds": trunk.register_expiry_seconds,
+        "auth_username": trunk.auth_username,
+        "realm": trunk.realm,
+        "registration": registration_status(trunk),
+        "target_health": dict(trunk.target_health or {}),
         "caller_id_format": trunk.caller_id_format,
         "display_name": trunk.display_name,
         "send_pai": trunk.send_pai,
@@ -71,6 +83,18 @@ def public_trunk(trunk: Trunk) -> dict[str, Any]:
         "default": trunk.is_default,
         "health": trunk_health(trunk),
         "created_at": trunk.created_at.isoformat(),
+    }
+
+
+def registration_status(trunk: Trunk) -> dict[str, Any]:
+    """`{"state": registered|registering|failed|not_needed, "code": SIP code or None, …}`."""
+    state = trunk.registration_state if trunk.register else RegistrationState.NOT_NEEDED
+    return {
+        "state": state,
+        "code": trunk.registration_code if trunk.register else None,
+        "checked_at": trunk.registration_checked_at.isoformat()
+        if trunk.register and trunk.registration_checked_at
+        else None,
     }
 
 

@@ -4,7 +4,6 @@ import json
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from aicall.campaigns.models import Campaign, CampaignType
@@ -23,13 +22,6 @@ CAMPAIGN_TYPES = [
     (CampaignType.IVR.value, _("IVR broadcast (press a key)")),
     (CampaignType.VOICE_OTP.value, _("Voice OTP")),
 ]
-
-
-class LoginForm(AuthenticationForm):
-    username = forms.EmailField(
-        label=_("Email"),
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
-    )
 
 
 class CampaignForm(forms.Form):

@@ -5,22 +5,24 @@ step and the report download can find it again and no other account can guess it
 """
 
 import csv
-import io
 import json
 import re
 import secrets
+import time
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from openpyxl import load_workbook
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 from aicall.calls.contacts import SkipReason
+from aicall.upload_limits import max_upload_bytes, max_upload_megabytes
+from aicall.web.spreadsheets import FileRefused, check_file, rows_of
 
 KNOWN_TARGETS = ("phone_number", "otp_code", "danh_xung", "ho_ten")
 IGNORE, CUSTOM = "", "custom"
@@ -45,8 +47,82 @@ _GUESSES = {
 }
 
 
-class UploadError(ValueError):
-    pass
+# Why a file was refused, keyed by the reason code that store() and iter_rows raise.
+UploadError = FileRefused
+UPLOAD_ERRORS = {
+    "csv_or_xlsx": gettext_lazy("Upload a .csv or .xlsx file."),
+    "bad_xlsx": gettext_lazy("This file could not be read as an Excel .xlsx workbook."),
+    "bad_csv": gettext_lazy("This file could not be read as CSV."),
+    "empty": gettext_lazy("The file has no header row."),
+    "line_too_long": gettext_lazy("A line of this file is too long to be a row of contacts."),
+    "too_many_columns": gettext_lazy("This file has more than %(columns)s columns."),
+    "too_many_rows": gettext_lazy("This file has more than %(rows)s rows: split it up."),
+    "xlsx_too_big": gettext_lazy(
+        "This workbook unpacks to more data than an upload may hold: save it as CSV, "
+        "or split it up."
+    ),
+    "too_large": gettext_lazy(
+        "The file is larger than %(megabytes)s MB, the most an upload may be."
+    ),
+}
+
+
+def upload_error_message(reason: str) -> str:
+    """The sentence shown for a refused file."""
+    conf = settings.AICALL
+    text = str(UPLOAD_ERRORS.get(reason, reason))
+    return (
+        text
+        % {
+            "columns": conf["MAX_UPLOAD_COLUMNS"],
+            "rows": f"{conf['MAX_UPLOAD_ROWS']:,}",
+            "megabytes": max_upload_megabytes(),
+        }
+        if "%(" in text
+        else text
+    )
+
+
+def refused_upload_form(form_class, request: HttpRequest, reason: str) -> Any:
+    """The upload form bound to what came, its only error the reason the file was refused
+    (instead of "this field is required" for a file the size limit dropped)."""
+    form = form_class(request.POST)
+    form.is_valid()
+    form.errors.clear()
+    form.add_error("file", upload_error_message(reason))
+    return form
+
+
+def _token_of(file_name: str) -> str:
+    for suffix in ("-report.csv", ".json", ".csv", ".xlsx"):
+        if file_name.endswith(suffix):
+            return file_name[: -len(suffix)]
+    return file_name
+
+
+def _expired(mtime: float, now: float | None = None) -> bool:
+    return mtime < (now or time.time()) - int(settings.AICALL["UPLOAD_KEEP_SECONDS"])
+
+
+def sweep_old_uploads(now: float | None = None) -> int:
+    """Deletes every account's uploads (file, mapping, report) a day after they were
+    uploaded (UPLOAD_KEEP_SECONDS); run at each upload. Returns how many files went."""
+    root = Path(settings.MEDIA_ROOT) / "uploads"
+    removed = 0
+    for folder in root.iterdir() if root.exists() else ():
+        groups: dict[str, list[Path]] = {}
+        for path in folder.iterdir():
+            groups.setdefault(_token_of(path.name), []).append(path)
+        for paths in groups.values():
+            try:
+                uploaded_at = min(path.stat().st_mtime for path in paths)
+            except FileNotFoundError:  # another process is sweeping it
+                continue
+            if _expired(uploaded_at, now):
+                for path in paths:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+    return removed
 
 
 def _root(owner_id: int) -> Path:
@@ -74,10 +150,15 @@ class Upload:
 
 
 def store(owner_id: int, campaign_id: int, upload: UploadedFile) -> Upload:
+    """Keeps an uploaded contacts file for the mapping step once it has been read whole
+    within the limits (web/spreadsheets.py); UploadError with a reason otherwise."""
+    sweep_old_uploads()
     name = upload.name or "contacts"
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in ("csv", "xlsx", "txt"):
         raise UploadError("csv_or_xlsx")
+    if (upload.size or 0) > max_upload_bytes():
+        raise UploadError("too_large")
     item = Upload(
         owner_id,
         secrets.token_urlsafe(18),
@@ -87,7 +168,7 @@ def store(owner_id: int, campaign_id: int, upload: UploadedFile) -> Upload:
         for chunk in upload.chunks():
             out.write(chunk)
     try:
-        header = next(iter_rows(item.path, item.meta["ext"]), None)
+        header, encoding = check_file(item.path, item.meta["ext"])
     except UploadError:
         item.path.unlink(missing_ok=True)
         raise
@@ -95,6 +176,7 @@ def store(owner_id: int, campaign_id: int, upload: UploadedFile) -> Upload:
         item.path.unlink(missing_ok=True)
         raise UploadError("empty")
     item.meta["header"] = [cell.strip() for cell in header]
+    item.meta["encoding"] = encoding
     item.save_meta()
     return item
 
@@ -109,52 +191,18 @@ def load(owner_id: int, token: str, campaign_id: int) -> Upload | None:
     meta = json.loads(meta_path.read_text())
     if meta.get("campaign_id") != campaign_id:
         return None
-    return Upload(owner_id, token, meta)
+    item = Upload(owner_id, token, meta)
+    try:
+        if _expired(item.path.stat().st_mtime):
+            return None  # due for the sweep
+    except FileNotFoundError:
+        return None
+    return item
 
 
-def _cell(value: Any) -> str:
-    """A spreadsheet cell as the text a person typed (0901234567, not 901234567.0)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date):
-        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
-    return str(value)
-
-
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1258"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")
-
-
-def iter_rows(path: Path, ext: str) -> Iterator[list[str]]:
-    """Every row of the file as a list of strings, the header first."""
-    if ext == "xlsx":
-        try:
-            workbook = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
-            raise UploadError("bad_xlsx") from exc
-        try:
-            sheet = workbook.worksheets[0]
-            for row in sheet.iter_rows(values_only=True):
-                yield [_cell(value) for value in row]
-        finally:
-            workbook.close()
-        return
-    text = _decode(path.read_bytes())
-    # The delimiter is whichever candidate the header line uses most (Excel in a Vietnamese
-    # locale saves with ";"). csv.Sniffer also guesses quoting, and guesses it wrong on
-    # names holding doubled quotes.
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",;\t|", key=first_line.count)
-    yield from csv.reader(
-        io.StringIO(text), delimiter=delimiter if delimiter in first_line else ","
-    )
+def iter_rows(path: Path, ext: str, encoding: str | None = None) -> Iterator[list[str]]:
+    """Every row of the file as a list of strings, the header first (streamed)."""
+    return rows_of(path, ext, encoding)
 
 
 def _slug(text: str) -> str:
@@ -186,7 +234,7 @@ def custom_key(name: str, index: int) -> str:
 
 def preview(item: Upload, rows: int = 5) -> list[list[str]]:
     out = []
-    for n, row in enumerate(iter_rows(item.path, item.meta["ext"])):
+    for n, row in enumerate(iter_rows(item.path, item.meta["ext"], item.meta.get("encoding"))):
         if n == 0:
             continue
         out.append(row)
@@ -195,16 +243,29 @@ def preview(item: Upload, rows: int = 5) -> list[list[str]]:
     return out
 
 
+def _otp_from_spreadsheet(value: str) -> str:
+    """A code a spreadsheet turned into a number gets its leading zeros back.
+
+    Excel reads 012345 as the number 12345 (and saves the CSV that way); the API pads an
+    integer code the same way. Anything else is left for the import's own check.
+    """
+    if value.isdigit() and len(value) < 6 and int(value) > 0:
+        return value.zfill(6)
+    return value
+
+
 def contacts_from(item: Upload, mapping: list[str]) -> tuple[list[dict], list[int]]:
     """The data rows as contact objects (the API's shape), and each one's line in the file."""
     header = item.meta["header"]
     contacts, lines = [], []
-    for n, row in enumerate(iter_rows(item.path, item.meta["ext"])):
+    for n, row in enumerate(iter_rows(item.path, item.meta["ext"], item.meta.get("encoding"))):
         if n == 0 or not any(cell.strip() for cell in row):
             continue
         contact: dict[str, Any] = {}
         for index, target in enumerate(mapping):
             value = row[index].strip() if index < len(row) else ""
+            if target == "otp_code":
+                value = _otp_from_spreadsheet(value)
             if target in KNOWN_TARGETS:
                 if value:
                     contact[target] = value

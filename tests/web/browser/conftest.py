@@ -2,17 +2,15 @@
 
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+
+from tests.liveserver import RUN, clean_env, serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -25,12 +23,6 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
 EMAIL, PASSWORD = "browser@example.com", "browser test passphrase"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _postgres_database(base_url: str):
@@ -66,24 +58,13 @@ class Server:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("aicall-browser")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AICALL_", "DATABASE_URL"))
-    }
-    env.update(
-        AICALL_DATA_DIR=str(data_dir),
-        AICALL_SANDBOX_SPEED="50",
-        AICALL_LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
+    env = clean_env(data_dir, AICALL_SANDBOX_SPEED="50", AICALL_LOG_LEVEL="WARNING")
     drop = None
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"], drop = _postgres_database(os.environ["DATABASE_URL"])
-    run = [sys.executable, "-m", "aicall"]
-    subprocess.run([*run, "migrate", "-v0"], env=env, check=True, timeout=300)
+    subprocess.run([*RUN, "migrate", "-v0"], env=env, check=True, timeout=300)
     created = subprocess.run(
-        [*run, "createuser", "--email", EMAIL, "--password", PASSWORD],
+        [*RUN, "createuser", "--email", EMAIL, "--password", PASSWORD],
         env=env,
         check=True,
         capture_output=True,
@@ -91,37 +72,11 @@ def server(tmp_path_factory):
         timeout=120,
     )
     secret_key = json.loads(created.stdout)["secret_key"]
-    port = _free_port()
     log_path = data_dir / "serve.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [*run, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: the dialer child goes down with it
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(base_url + "/login/", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("aicall serve did not start:\n" + log_path.read_text())
-        time.sleep(0.3)
     try:
-        yield Server(base_url, secret_key, log_path)
+        with serving(env, log_path) as (base_url, _pid):
+            yield Server(base_url, secret_key, log_path)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
         if drop:
             drop()
 

@@ -11,8 +11,11 @@ import threading
 import time
 
 import uvicorn
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from aicall.metrics_access import is_loopback
 
 log = logging.getLogger("aicall.serve")
 
@@ -71,6 +74,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host: str, port: int, no_dialer: bool, no_webhooks: bool, **options):
+        if not is_loopback(host) and settings.ALLOWED_HOSTS == settings.LOOPBACK_HOSTS:
+            # Reachable from other machines, the web process must know its host names.
+            raise CommandError(
+                f"listening on {host} needs AICALL_ALLOWED_HOSTS (the host names clients "
+                "use, e.g. calls.example.com), or AICALL_DEV=1 for development"
+            )
         call_command("migrate", interactive=False, verbosity=0)
         children = [
             ChildSupervisor(command)

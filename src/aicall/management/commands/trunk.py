@@ -103,6 +103,48 @@ def _trunk_flags(parser, *, update: bool) -> None:
         default=default(20),
         help="seconds without RTP that end a call (MEDIA TIMEOUT)",
     )
+    _edge_flags(parser, update=update)
+
+
+def _edge_flags(parser, *, update: bool) -> None:
+    """Failover targets and registration, carried out by the SIP edge (docs/sip.md)."""
+    parser.add_argument(
+        "--failover-proxy",
+        dest="failover_proxies",
+        action="append",
+        default=None if update else [],
+        metavar="sip:HOST:PORT",
+        help="another target of this trunk, tried in order when the ones before are down or "
+        "answer 503 (repeat for more; on update the list given replaces the old one)",
+    )
+    if update:
+        parser.add_argument(
+            "--register", type=_on_off, default=None, help="registration by the edge: on or off"
+        )
+    else:
+        parser.add_argument(
+            "--register",
+            action="store_true",
+            help="the SIP edge REGISTERs with the proxy using --username/--password",
+        )
+    parser.add_argument(
+        "--register-expiry",
+        dest="register_expiry_seconds",
+        type=int,
+        default=None if update else 300,
+        metavar="S",
+        help="registration lifetime asked for, seconds (refreshed before it ends)",
+    )
+    parser.add_argument(
+        "--auth-username",
+        dest="auth_username",
+        default=None if update else "",
+        metavar="U",
+        help="digest user when it differs from --username (the registered number)",
+    )
+    parser.add_argument(
+        "--realm", default=None if update else "", metavar="R", help="answer only this realm"
+    )
 
 
 def _extra_headers(options: dict):

@@ -25,6 +25,8 @@ from aicall.speech.base import SpeechEngine, SpeechError
 from aicall.speech.clips import default_engine, otp_clips, uploaded_audio, wav_seconds
 from aicall.telephony import base
 from aicall.telephony.base import AnsweredCallback, CallOutcome, CallRequest, TrunkConfig
+from aicall.telephony.edge import EdgeSupervisor, supervisor_from_settings
+from aicall.telephony.edge.calls import edge_trunk_fields, registration_outcome
 from aicall.telephony.sip.causes import note_for_sip_code
 from aicall.telephony.sip.identity import caller_identity
 from aicall.telephony.sip.pool import PoolUnavailable, WorkerPool, WorkerProcess
@@ -103,6 +105,7 @@ class SipCarrier(base.Carrier):
         min_workers: int | None = None,
         idle_seconds: float = 60.0,
         speech: SpeechEngine | None = None,
+        edge: EdgeSupervisor | None | bool = True,
     ):
         conf = settings.AICALL
         self.pool = WorkerPool(
@@ -114,15 +117,23 @@ class SipCarrier(base.Carrier):
             idle_seconds=idle_seconds,
         )
         self.speech = speech or default_engine()
+        # The SIP edge (Kamailio) the workers send through; None: direct to the trunk.
+        self.edge = supervisor_from_settings(conf) if edge is True else (edge or None)
         self.limiters: dict[str, TrunkLimiter] = {}
         self.active = 0
         self._keys = 0
 
     async def start(self) -> None:
+        if self.edge is not None:
+            await asyncio.to_thread(self.edge.start)  # reads the trunk table
+            if not await asyncio.to_thread(self.edge.wait_ready, 15.0):
+                log.error("the SIP edge is not answering yet (see %s)", self.edge.edge.run_dir)
         await self.pool.start()
 
     async def stop(self) -> None:
         await self.pool.stop()
+        if self.edge is not None:
+            await asyncio.to_thread(self.edge.stop)
 
     def channels_in_use(self) -> int:
         return self.active
@@ -137,6 +148,9 @@ class SipCarrier(base.Carrier):
 
     def worker_pids(self) -> list[int]:
         return self.pool.pids()
+
+    def edge_pids(self) -> list[int]:
+        return self.edge.pids() if self.edge is not None else []
 
     def _limiter(self, trunk: TrunkConfig) -> TrunkLimiter:
         limiter = self.limiters.get(trunk.name)
@@ -228,6 +242,10 @@ class SipCarrier(base.Carrier):
         except (SpeechError, OSError) as exc:
             log.error("call %s: could not prepare the prompt: %s", request.call_id, exc)
             return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
+        if self.edge is not None:
+            refused = await registration_outcome(self.edge, trunk)
+            if refused is not None:
+                return refused
         try:
             identity = caller_identity(
                 trunk, request.caller_id or trunk.caller_id, trunk_host(trunk)
@@ -251,9 +269,11 @@ class SipCarrier(base.Carrier):
             "trunk": {
                 "host": trunk_host(trunk),
                 "transport": trunk.transport,
-                "username": trunk.username,
+                "username": trunk.auth_username or trunk.username,
                 "password": trunk.password,
+                "realm": trunk.realm,
                 "dtmf_payload_type": trunk.dtmf_payload_type,
+                **edge_trunk_fields(self.edge, trunk),
                 "number_format": trunk.number_format,
                 "media_timeout": trunk.media_timeout_seconds,
             },

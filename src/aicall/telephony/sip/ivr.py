@@ -55,8 +55,13 @@ class IvrMixin:
             return
         state.player = player
         state.playing = (clips, seconds, after)
-        state.prompt_ends_at = time.monotonic() + seconds + PLAYBACK_MARGIN_SECONDS
         state.after_prompt = after
+        if state.held:
+            # A key pressed while on hold: nobody hears it now; the resume plays it whole.
+            state.resume_with = "prompt"
+            state.prompt_ends_at = None
+            return
+        state.prompt_ends_at = time.monotonic() + seconds + PLAYBACK_MARGIN_SECONDS
 
     def play_node(self, state: CallState) -> None:
         node = state.stack[-1]

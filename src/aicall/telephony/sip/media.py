@@ -100,7 +100,8 @@ class MediaMixin:
             state.incompatible = True
             self.hangup(state, "incompatible")
             return
-        held = status != pj.PJSUA_CALL_MEDIA_ACTIVE
+        # Hold is a state of an answered call; early media (often sendonly) is not one.
+        held = status != pj.PJSUA_CALL_MEDIA_ACTIVE and state.answered_at is not None
         if held and not state.held:
             self.pause(state)
         if slot != state.slot:

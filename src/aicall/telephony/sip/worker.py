@@ -165,8 +165,13 @@ class Worker(IvrMixin, MediaMixin):
         acfg.regConfig.registerOnAdd = False
         if trunk.get("username"):
             acfg.sipConfig.authCreds.append(
-                pj.AuthCredInfo("digest", "*", trunk["username"], 0, trunk.get("password", ""))
+                pj.AuthCredInfo(
+                    "digest", trunk.get("realm") or "*", trunk["username"], 0, trunk["password"]
+                )
             )
+        if trunk.get("outbound_proxy"):
+            # Through the SIP edge: a preloaded Route to its loopback socket names the trunk.
+            acfg.sipConfig.proxies.append(trunk["outbound_proxy"])
         acfg.sipConfig.transportId = self.tcp_id if trunk.get("transport") == "tcp" else self.udp_id
         acfg.mediaConfig.transportConfig.boundAddress = self.bind
         acfg.mediaConfig.transportConfig.publicAddress = self.public_address
@@ -234,7 +239,9 @@ class Worker(IvrMixin, MediaMixin):
         info = state.call.getInfo()
         if info.state == pj.PJSIP_INV_STATE_CONFIRMED and state.answered_at is None:
             state.answered_at = time.monotonic()
-            self.maybe_start(state)
+            # Look the audio up again at the answer (it may differ from the early media's
+            # and be on hold), then start the prompt.
+            self.on_media_state(key)
         elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             code = info.lastStatusCode
             if state.answered_at is None and code >= 300:

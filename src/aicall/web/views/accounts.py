@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from aicall.accounts.services import do_rotate_secret_key
 from aicall.accounts.tokens import mint_access_token
 from aicall.web.access import account
-from aicall.web.forms import LoginForm
+from aicall.web.login import LoginForm
 
 
 class LoginView(auth_views.LoginView):
@@ -21,6 +21,12 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
     next_page = "web:dashboard"
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if getattr(form, "throttled", False):
+            response.status_code = 429
+        return response
 
 
 class LogoutView(auth_views.LogoutView):

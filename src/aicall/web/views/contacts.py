@@ -5,23 +5,21 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from aicall.upload_limits import upload_too_large
 from aicall.web import uploads
 from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import MappingForm, UploadForm
-
-UPLOAD_ERRORS = {
-    "csv_or_xlsx": gettext_lazy("Upload a .csv or .xlsx file."),
-    "bad_xlsx": gettext_lazy("This file could not be read as an Excel .xlsx workbook."),
-    "empty": gettext_lazy("The file has no header row."),
-}
 
 
 def _stopped_otp_error(campaign) -> str | None:
     # The API's rule (code 03): an OTP read out after the campaign stopped is worthless.
     if campaign.is_voice_otp and not campaign.is_running:
-        return _("This voice OTP campaign is stopped: start it before importing contacts.")
+        return _(
+            "This voice OTP campaign is not running, so it takes no contacts: a code read out "
+            "later would be useless (the API refuses such imports the same way, code 03). "
+            "Start the campaign, then upload."
+        )
     return None
 
 
@@ -31,11 +29,13 @@ def upload(request: HttpRequest, campaign_id: int) -> HttpResponseBase:
     blocked = _stopped_otp_error(campaign)
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
-        if form.is_valid():
+        if upload_too_large(request):
+            form = uploads.refused_upload_form(UploadForm, request, "too_large")
+        elif form.is_valid():
             try:
                 item = uploads.store(owner_id(request), campaign.pk, form.cleaned_data["file"])
             except uploads.UploadError as exc:
-                form.add_error("file", str(UPLOAD_ERRORS.get(str(exc), exc)))
+                form.add_error("file", uploads.upload_error_message(str(exc)))
             else:
                 return redirect("web:contacts_mapping", campaign_id=campaign.pk, token=item.token)
     else:
@@ -68,6 +68,8 @@ def mapping(request: HttpRequest, campaign_id: int, token: str) -> HttpResponseB
     else:
         form = MappingForm(header=header, initial_mapping=uploads.guess_mapping(header))
     columns = [form[f"col_{i}"] for i in range(len(header))]
+    # What a column mapped to a custom field is called in a script: {placeholder}.
+    placeholders = ["{" + uploads.custom_key(name, i) + "}" for i, name in enumerate(header)]
     return render(
         request,
         "web/contacts_mapping.html",
@@ -76,7 +78,7 @@ def mapping(request: HttpRequest, campaign_id: int, token: str) -> HttpResponseB
             "campaign": campaign,
             "item": item,
             "form": form,
-            "columns": columns,
+            "columns": list(zip(columns, placeholders, strict=True)),
             "preview": uploads.preview(item),
             "blocked": blocked,
         },

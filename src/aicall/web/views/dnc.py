@@ -16,9 +16,11 @@ from django.views.decorators.http import require_POST
 from aicall.calls.models import DoNotCall
 from aicall.calls.services import do_add_do_not_call, do_remove_do_not_call
 from aicall.lib.phones import to_e164
+from aicall.upload_limits import upload_too_large
 from aicall.web import uploads
 from aicall.web.access import owner_id
 from aicall.web.forms import DoNotCallForm, DoNotCallUploadForm
+from aicall.web.spreadsheets import check_file
 
 
 def _page(request: HttpRequest, form=None, upload_form=None, status: int = 200) -> HttpResponse:
@@ -71,22 +73,33 @@ def dnc_remove(request: HttpRequest) -> HttpResponse:
 @require_POST
 def dnc_upload(request: HttpRequest) -> HttpResponse:
     form = DoNotCallUploadForm(request.POST, request.FILES)
+    if upload_too_large(request, request.FILES.get("file")):
+        return _page(
+            request,
+            upload_form=uploads.refused_upload_form(DoNotCallUploadForm, request, "too_large"),
+        )
     if not form.is_valid():
         return _page(request, upload_form=form)
     upload = form.cleaned_data["file"]
     ext = (upload.name or "").rsplit(".", 1)[-1].lower()
     if ext not in ("csv", "txt", "xlsx"):
-        form.add_error("file", _("Upload a .csv or .xlsx file."))
+        form.add_error("file", uploads.upload_error_message("csv_or_xlsx"))
         return _page(request, upload_form=form)
+    # Read from a private temporary copy, deleted at once: the list is stored, the file not.
     with tempfile.TemporaryDirectory(dir=settings.DATA_DIR) as folder:
         path = Path(folder) / f"dnc.{ext}"
         with path.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
-        added, invalid = _add_from(owner_id(request), path, "xlsx" if ext == "xlsx" else "csv")
-    if added is None:
-        form.add_error("file", _("This file could not be read as an Excel .xlsx workbook."))
-        return _page(request, upload_form=form)
+        # The note says where the number came from, in the words of whoever uploaded it.
+        note = _("From the file %(name)s") % {"name": (upload.name or "")[:150]}
+        try:
+            added, invalid = _add_from(
+                owner_id(request), path, "xlsx" if ext == "xlsx" else "csv", note
+            )
+        except uploads.UploadError as exc:
+            form.add_error("file", uploads.upload_error_message(str(exc)))
+            return _page(request, upload_form=form)
     messages.success(
         request,
         _("%(added)s numbers added to the do-not-call list, %(invalid)s rows skipped.")
@@ -95,23 +108,18 @@ def dnc_upload(request: HttpRequest) -> HttpResponse:
     return redirect("web:dnc")
 
 
-def _add_from(owner_id: int, path: Path, ext: str) -> tuple[int | None, int]:
+def _add_from(owner_id: int, path: Path, ext: str, note: str) -> tuple[int, int]:
+    """Adds every number of the file (checked whole first: web/spreadsheets.py)."""
     added = invalid = 0
-    try:
-        rows = list(uploads.iter_rows(path, ext))
-    except uploads.UploadError:
-        return None, 0
-    if not rows:
-        return 0, 0
-    column = uploads.phone_column(rows[0])
-    # A first row that is a number, not a column name, is data too.
-    start = 0 if to_e164(rows[0][column] if column < len(rows[0]) else "") else 1
+    header, encoding = check_file(path, ext)
+    column = uploads.phone_column(header)
     with transaction.atomic():
-        for row in rows[start:]:
+        for n, row in enumerate(uploads.iter_rows(path, ext, encoding)):
             value = row[column].strip() if column < len(row) else ""
-            if not value:
+            # A first row that is a number, not a column name, is data too.
+            if not value or (n == 0 and not to_e164(value)):
                 continue
-            if do_add_do_not_call(owner_id, value, "upload") is None:
+            if do_add_do_not_call(owner_id, value, note) is None:
                 invalid += 1
             else:
                 added += 1
