@@ -194,6 +194,8 @@ async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: flo
             }
         return await carrier.place_call(request, lambda: answered_at.append(time.monotonic()))
 
+    edge_ramp = CpuWindow()
+    edge_ramp.start(carrier.edge_pids())  # the edge relays every INVITE while calls start
     start = time.monotonic()
     # Speech rendering runs in short-lived espeak-ng/sox children, reaped during the ramp;
     # the media workers are still running, so they are not in these counters yet.
@@ -207,6 +209,7 @@ async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: flo
     while len(answered_at) < args.calls and time.monotonic() - start < args.calls / args.cps + 20:
         await asyncio.sleep(0.05)
     full_at = time.monotonic()
+    edge_ramp_cpu, _ = edge_ramp.stop()
     children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     self1 = resource.getrusage(resource.RUSAGE_SELF)
     render_cpu = (children1.ru_utime + children1.ru_stime) - (
@@ -249,6 +252,7 @@ async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: flo
         "workers_cpu": workers_cpu,
         "carrier_cpu": own_cpu,
         "edge_cpu": edge_cpu,
+        "edge_ramp_cpu": edge_ramp_cpu,
         "edge_processes": edge_processes,
         "render_ms_per_call": 1000 * render_cpu / args.calls,
         "ramp_carrier_ms_per_call": 1000 * ramp_self_cpu / args.calls,
@@ -341,6 +345,7 @@ def main() -> None:
     print(f"  CPU, carrier (dialer side)      {ours['carrier_cpu']:.0f}% of one core")
     if args.edge == "kamailio":
         print(f"  CPU, SIP edge (Kamailio)        {ours['edge_cpu']:.1f}% of one core "
+              f"while calls are up, {ours['edge_ramp_cpu']:.1f}% while they start "
               f"({ours['edge_processes']} processes, SIP only)")  # fmt: skip
     print(f"  CPU per call                    {per_call:.3f}% of one core")
     print(f"  CPU per call placed (carrier)   {ours['ramp_carrier_ms_per_call']:.1f} ms, "

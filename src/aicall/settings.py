@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     # Only for its templates and static files: /api/docs serves Swagger UI from the app
     # itself (without it, django-ninja loads it from a CDN and the page is blank offline).
     "ninja",
@@ -48,7 +49,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that answers on its own, so that those answers carry CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # API answers only (api/http.py): gzip outside brotli, so that br wins when asked for.
+    "aicall.api.http.ApiGZipMiddleware",
+    "aicall.api.http.ApiBrotliMiddleware",
+    "aicall.metrics.ApiMetricsMiddleware",
+    "aicall.api.http.ApiMethodsMiddleware",
     "aicall.api.middleware.ApiJsonErrorsMiddleware",
     "aicall.api.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -145,7 +153,8 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 # A 100,000-contact import is ~10 MB of JSON; the limit keeps a runaway body out.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("AICALL_MAX_BODY_BYTES", 64 * 1024 * 1024))
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 100_000
+# PHP clients send a contact as 2-5 form fields (contacts[0][phone_number]=…).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Uploaded files stop at AICALL_MAX_UPLOAD_BYTES before anything stores them whole.
 FILE_UPLOAD_HANDLERS = [
@@ -153,6 +162,27 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+
+# CORS for the API only, for the origins listed (none by default: browsers of other sites
+# get no access). "*" allows any origin; tokens travel in headers or the query, never in
+# cookies, so credentials are not allowed.
+CORS_URLS_REGEX = r"^/api/.*$"
+_cors_origins = [o.strip() for o in os.environ.get("AICALL_CORS_ORIGINS", "").split(",")]
+CORS_ALLOW_ALL_ORIGINS = "*" in _cors_origins
+CORS_ALLOWED_ORIGINS = [o for o in _cors_origins if o and o != "*"]
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key", "if-none-match")
+CORS_EXPOSE_HEADERS = (
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+    "Idempotent-Replayed",
+    "ETag",
+    "Content-Disposition",
+)
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
@@ -234,6 +264,18 @@ AICALL: dict[str, Any] = {
     "WEBHOOK_MAX_RETRY_SECONDS": float(os.environ.get("AICALL_WEBHOOK_MAX_RETRY", "3600")),
     "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("AICALL_WEBHOOK_TIMEOUT", "10")),
     "WEBHOOK_CONCURRENCY": int(os.environ.get("AICALL_WEBHOOK_CONCURRENCY", "100")),
+    # At most this many POSTs in flight per account, so that one account's slow receiver
+    # cannot take every slot of the sender from the others.
+    "WEBHOOK_ACCOUNT_CONCURRENCY": int(os.environ.get("AICALL_WEBHOOK_ACCOUNT_CONCURRENCY", "10")),
+    # Deliver to loopback/private/link-local addresses (development and tests only).
+    "WEBHOOK_ALLOW_PRIVATE": os.environ.get("AICALL_WEBHOOK_ALLOW_PRIVATE") == "1",
+    # Host names an IVR transfer may name in a sip: URI (comma-separated); phone numbers
+    # always go out through the call's trunk.
+    "TRANSFER_SIP_DOMAINS": [
+        host.strip().lower()
+        for host in os.environ.get("AICALL_TRANSFER_SIP_DOMAINS", "").split(",")
+        if host.strip()
+    ],
     # Pacing when a campaign has no trunk (the sandbox); 0 calls/s means unlimited.
     "SANDBOX_MAX_CHANNELS": int(os.environ.get("AICALL_SANDBOX_MAX_CHANNELS", "200")),
     "SANDBOX_CALLS_PER_SECOND": float(os.environ.get("AICALL_SANDBOX_CALLS_PER_SECOND", "50")),

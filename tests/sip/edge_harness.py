@@ -45,7 +45,8 @@ def use_edge(settings, tmp_path: Path) -> dict:
 
 def messages(callee: Sipp) -> list[str]:
     """The SIP messages SIPp received and sent (it runs with -trace_msg)."""
-    text = "\n".join(p.read_text(errors="replace") for p in callee.tmp_path.glob("*_messages.log"))
+    logs = callee.tmp_path.glob(f"*_{callee.proc.pid}_messages.log")  # this SIPp's own
+    text = "\n".join(p.read_text(errors="replace") for p in logs)
     return re.split(r"\n-{20,} [^\n]*\n", text)
 
 

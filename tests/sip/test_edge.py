@@ -307,3 +307,52 @@ def test_kamailio_killed_mid_campaign_is_restarted_and_no_call_is_lost(
     answered = [c for c in calls if c["state"] == 40]
     assert len(answered) >= 20, [c["note"] for c in calls]
     assert time.monotonic() - restarted_at > 0
+
+
+def test_behind_nat_only_rtp_advertises_the_public_address(settings, tmp_path, sipp, monkeypatch):
+    monkeypatch.setenv("AICALL_SIP_PUBLIC_ADDRESS", "198.51.100.7")  # read by the workers
+    use_edge(settings, tmp_path)
+    trunk_side = sipp("edge_answer.xml", calls=100000, timeout_s=60, extra=("-trace_msg",))
+    trunk = do_add_trunk({"name": "nat", "proxy": trunk_side.proxy})
+    request = call_request(trunk)
+
+    async def scenario():
+        carrier = SipCarrier(bind_address="127.0.0.1")
+        await carrier.start()
+        try:
+            return await carrier.place_call(request)
+        finally:
+            await carrier.stop()
+
+    outcome = asyncio.run(scenario())
+    # The trunk's BYE went edge -> the worker's local Contact (no hairpin through the NAT).
+    assert outcome.hangup_cause == base.NORMAL_CLEARING and 1.5 < outcome.duration_seconds < 4
+    [invite] = received(trunk_side, "INVITE")
+    assert re.search(r"^Contact: <sip:02873001234@127\.0\.0\.1:\d+", invite, re.M)
+    assert "c=IN IP4 198.51.100.7" in invite  # the media still faces the trunk
+
+
+def test_a_trunk_answering_503_hands_the_call_to_the_next_trunk(settings, tmp_path, sipp):
+    from aicall.telephony.services import do_set_fallback_trunk
+
+    use_edge(settings, tmp_path)
+    refusing = sipp("unavailable_503.xml", calls=100000, timeout_s=60, extra=("-trace_msg",))
+    answering = sipp("edge_answer.xml", calls=100000, timeout_s=60, extra=("-trace_msg",))
+    first = do_add_trunk({"name": "first", "proxy": refusing.proxy})
+    second = do_add_trunk({"name": "second", "proxy": answering.proxy})
+    do_set_fallback_trunk(first, second)
+    request = call_request(first)
+    assert request.trunk.fallback.name == "second"
+
+    async def scenario():
+        carrier = SipCarrier(bind_address="127.0.0.1")
+        await carrier.start()
+        try:
+            return await carrier.place_call(request)
+        finally:
+            await carrier.stop()
+
+    outcome = asyncio.run(scenario())
+    assert outcome.answered and outcome.hangup_cause == base.NORMAL_CLEARING
+    assert len(received(refusing, "INVITE")) == 1
+    assert len(received(answering, "INVITE")) == 1

@@ -21,6 +21,7 @@ from aicall.telephony.edge.config import (
 from aicall.telephony.edge.status import TrunkStatus, read_status, registration_of
 from aicall.telephony.models import RegistrationState, Trunk
 from aicall.telephony.services import do_record_edge_status
+from tests.telephony.passwords import password_from_env
 
 EDGE = EdgeSettings(address="10.0.0.5", port=5060, advertise="203.0.113.7", local_port=5090)
 
@@ -28,7 +29,8 @@ EDGE = EdgeSettings(address="10.0.0.5", port=5060, advertise="203.0.113.7", loca
 def aicall(*args) -> object:
     out = io.StringIO()
     with redirect_stdout(out):
-        call_command(*args)
+        with password_from_env(args) as argv:
+            call_command(*argv)
     return json.loads(out.getvalue())
 
 
@@ -129,7 +131,10 @@ def test_trunk_add_with_registration_and_failover_and_its_errors():
         (["--username", "u", "--password", "p\r\nX-Evil: 1"], "password"),
     ]:  # fmt: skip
         with pytest.raises(CommandError, match=field):
-            call_command("trunk", "add", "--name", "x", "--proxy", "sip:h.example", *bad)
+            with password_from_env(
+                ("trunk", "add", "--name", "x", "--proxy", "sip:h.example", *bad)
+            ) as argv:
+                call_command(*argv)
     assert list(Trunk.objects.values_list("name", flat=True)) == ["pbx"]
 
 
@@ -172,3 +177,38 @@ def test_trunk_update_turns_registration_on_and_off():
     updated = aicall("trunk", "update", "pbx", "--register", "off")
     assert updated["registration"]["state"] == "not_needed"
     assert updated["failover_proxies"] == ["sip:pbx2.example"]  # not given: kept
+
+
+@pytest.mark.django_db
+def test_fallback_trunks_in_priority_order_and_no_loops():
+    aicall("trunk", "add", "--name", "b", "--proxy", "sip:b.example")
+    aicall("trunk", "add", "--name", "c", "--proxy", "sip:c.example")
+    added = aicall("trunk", "add", "--name", "a", "--proxy", "sip:a.example", "--fallback", "b")
+    assert added["fallback"] == "b"
+    assert aicall("trunk", "update", "b", "--fallback", "c")["fallback"] == "c"
+    from aicall.telephony.trunks import trunk_config
+
+    chain = trunk_config(Trunk.objects.get(name="a"))
+    assert (chain.fallback.name, chain.fallback.fallback.name) == ("b", "c")
+    assert chain.fallback.fallback.fallback is None
+    with pytest.raises(CommandError, match="leads back"):
+        call_command("trunk", "update", "c", "--fallback", "a")
+    with pytest.raises(CommandError, match="no trunk named"):
+        call_command("trunk", "add", "--name", "d", "--proxy", "sip:d.example", "--fallback", "x")
+    assert not Trunk.objects.filter(name="d").exists()
+    assert aicall("trunk", "update", "a", "--fallback", "-")["fallback"] is None
+
+
+def test_which_outcomes_move_a_call_to_the_fallback_trunk():
+    from aicall.telephony import base
+    from aicall.telephony.sip.carrier import trunk_could_not_carry
+
+    def outcome(cause, code, answered=False):
+        return base.CallOutcome(answered=answered, hangup_cause=cause, sip_code=code)
+
+    assert trunk_could_not_carry(outcome(base.NORMAL_TEMPORARY_FAILURE, 503))
+    assert trunk_could_not_carry(outcome(base.RECOVERY_ON_TIMER_EXPIRE, 408))
+    assert trunk_could_not_carry(outcome(base.REGISTRATION_FAILED, 403))
+    assert not trunk_could_not_carry(outcome(base.USER_BUSY, 486))
+    assert not trunk_could_not_carry(outcome(base.NO_ANSWER, 487))
+    assert not trunk_could_not_carry(outcome(base.NORMAL_CLEARING, 200, answered=True))

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils import timezone
 
+from aicall.lib.secretbox import EncryptedTextField
+
 
 class Transport(models.TextChoices):
     UDP = "udp", "UDP"
@@ -69,7 +71,8 @@ class Trunk(models.Model):
     proxy = models.CharField(max_length=255)  # sip:HOST:PORT
     transport = models.CharField(max_length=8, choices=Transport.choices, default=Transport.UDP)
     username = models.CharField(max_length=100, blank=True)
-    password = models.CharField(max_length=200, blank=True)
+    # Encrypted at rest (lib/secretbox.py); reads give the plaintext.
+    password = EncryptedTextField(blank=True)
     caller_id = models.CharField(max_length=32, blank=True)
     max_channels = models.PositiveIntegerField(default=30)
     calls_per_second = models.FloatField(default=10)
@@ -84,6 +87,10 @@ class Trunk(models.Model):
     register_expiry_seconds = models.PositiveIntegerField(default=300)
     auth_username = models.CharField(max_length=100, blank=True)  # digest user, if not username
     realm = models.CharField(max_length=200, blank=True)  # only answer this digest realm
+    # The next trunk in priority order for calls this one cannot carry (down, 503).
+    fallback_trunk = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # What the edge last saw (written by the dialer process that supervises it).
     registration_state = models.CharField(
         max_length=12, choices=RegistrationState.choices, default=RegistrationState.NOT_NEEDED

@@ -264,3 +264,22 @@ def do_record_edge_status(status: dict[int, Any]) -> None:
             registration_checked_at=now,
             target_health=targets,
         )
+
+
+def do_set_fallback_trunk(trunk: Trunk, fallback: Trunk | None) -> Trunk:
+    """Make `fallback` the next trunk in priority order after `trunk` (None: no fallback).
+
+    A call that `trunk` cannot carry (every target down or answering 503, 408, its
+    registration failed) is placed on the fallback, then on the fallback's, and so on.
+    """
+    if fallback is not None:
+        seen = {trunk.pk}
+        current: Trunk | None = fallback
+        while current is not None:
+            if current.pk in seen:
+                raise TrunkError("fallback", f"{fallback.name} leads back to {trunk.name}")
+            seen.add(current.pk)
+            current = current.fallback_trunk
+    trunk.fallback_trunk = fallback
+    trunk.save(update_fields=["fallback_trunk"])
+    return trunk

@@ -7,9 +7,20 @@ from typing import Any
 from aicall.telephony.base import TrunkConfig
 from aicall.telephony.models import RegistrationState, Trunk
 
+# A chain of fallback trunks is followed this far (and never round a loop).
+MAX_FALLBACK_TRUNKS = 4
 
-def trunk_config(trunk: Trunk) -> TrunkConfig:
+
+def trunk_config(trunk: Trunk, _seen: frozenset[int] = frozenset()) -> TrunkConfig:
+    fallback = None
+    seen = _seen | {trunk.pk}
+    if trunk.fallback_trunk_id and trunk.fallback_trunk_id not in seen:
+        if len(seen) <= MAX_FALLBACK_TRUNKS:
+            next_trunk = Trunk.objects.filter(pk=trunk.fallback_trunk_id).first()
+            if next_trunk is not None:
+                fallback = trunk_config(next_trunk, seen)
     return TrunkConfig(
+        fallback=fallback,
         name=trunk.name,
         proxy=trunk.proxy,
         transport=trunk.transport,
@@ -73,6 +84,7 @@ def public_trunk(trunk: Trunk) -> dict[str, Any]:
         "auth_username": trunk.auth_username,
         "realm": trunk.realm,
         "registration": registration_status(trunk),
+        "fallback": trunk.fallback_trunk.name if trunk.fallback_trunk else None,
         "target_health": dict(trunk.target_health or {}),
         "caller_id_format": trunk.caller_id_format,
         "display_name": trunk.display_name,

@@ -72,6 +72,14 @@ def server(tmp_path_factory):
         timeout=120,
     )
     secret_key = json.loads(created.stdout)["secret_key"]
+    # The journey's campaign shows this caller ID: the operator verifies it first.
+    subprocess.run(
+        [*RUN, "callerid", "add", "--email", EMAIL, "0281234567"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     log_path = data_dir / "serve.log"
     try:
         with serving(env, log_path) as (base_url, _pid):

@@ -192,6 +192,15 @@ failure_route[FAILOVER] {
 			t_relay();
 			exit;
 		}
+		if (t_check_status("503")) {
+			# No target left. A proxy would turn the 503 into 500 (RFC 3261 16.7); our
+			# only client is aicall, which must know the trunk refused (next trunk, retry).
+			if ($T_rpl($hdr(Retry-After)) != $null) {
+				append_to_reply("Retry-After: $T_rpl($hdr(Retry-After))\r\n");
+			}
+			t_reply("503", "Service Unavailable");
+			exit;
+		}
 	}
 }
 
