@@ -199,3 +199,61 @@ def test_dialer_records_a_g722_answer_as_incompatible_and_follows_a_302(
         (redirected["call_id"], "call.started"),
         (redirected["call_id"], "call.finished"),
     }
+
+
+def test_dialer_sends_the_stored_trunks_identity_and_ends_silent_calls(
+    api, token, user, sipp, harness
+):
+    checking = sipp("identity_check.xml")  # regex-checks From, PAI, Privacy, X-Account-Code
+    silent = sipp("silent_answer.xml")  # answers, never sends RTP
+    identity_trunk = do_add_trunk(
+        {
+            "name": "identity",
+            "proxy": checking.proxy,
+            "caller_id_format": "e164",
+            "display_name": "Shop ABC",
+            "send_pai": True,
+            "privacy": "id",
+            "extra_headers": {"X-Account-Code": "acme-42"},
+        }
+    )
+    silent_trunk = do_add_trunk(
+        {"name": "silent", "proxy": silent.proxy, "media_timeout_seconds": 5}
+    )
+    campaigns = []
+    for trunk, number in ((identity_trunk, "0901234567"), (silent_trunk, "0901234568")):
+        campaign = do_create_campaign(
+            user.pk,
+            {
+                "name": f"Trunk {trunk.name}",
+                "campaign_type": "ivr",
+                "caller_id": "02873001234",
+                "script": "Xin chào",
+                "calling_hours": "00:00-24:00",
+                "max_attempts": 1,
+                "ivr_menu": {"timeout_seconds": 30, "keys": {"1": {"action": "hangup"}}},
+            },
+        )
+        campaign.trunk = trunk
+        campaign.save()
+        status, _ = api.post(
+            f"/api/campaigns/{campaign.pk}/import",
+            {"access_token": token, "contacts": [{"phone_number": number}]},
+        )
+        assert status == 200
+        do_start_campaign(campaign)
+        campaigns.append(campaign)
+    h = harness(SipCarrier(bind_address="127.0.0.1"))
+    for campaign in campaigns:
+        wait_until(settled(campaign), timeout=40)
+    h.stop()
+    assert checking.proc.wait(10) == 0, checking.errors()
+    assert silent.proc.wait(10) == 0, silent.errors()  # it got our BYE
+    notes = []
+    for campaign in campaigns:
+        status, body = api.get(f"/api/campaigns/{campaign.pk}/export", access_token=token, limit=10)
+        [call] = body["results"]["calls"]
+        notes.append((call["state"], call["note"], call["duration"]))
+    busy, timed_out = notes
+    assert busy == (50, "USER BUSY", 0)
+    assert timed_out[:2] == (40, "MEDIA TIMEOUT") and 5 <= timed_out[2] <= 7
