@@ -13,6 +13,8 @@ sox -h 2>/dev/null | grep -qw mp3 || packages+=(libsox-fmt-mp3)
 command -v sipp >/dev/null || packages+=(sip-tester)
 if [ "${1:-}" = "--dev" ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)
+  # makemessages (the translation catalogue test extracts every text with xgettext).
+  command -v xgettext >/dev/null || packages+=(gettext)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=""

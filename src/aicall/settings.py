@@ -22,6 +22,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Only for its templates and static files: /api/docs serves Swagger UI from the app
+    # itself (without it, django-ninja loads it from a CDN and the page is blank offline).
+    "ninja",
     "aicall",
     "aicall.accounts",
     "aicall.campaigns",
@@ -115,6 +118,8 @@ LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
+# One catalogue for every app's texts (makemessages run from src/aicall writes here).
+LOCALE_PATHS = [os.path.join(os.path.dirname(__file__), "web", "locale")]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -42,7 +42,8 @@ def test_create_read_update_start_stop(api, token):
     assert status == 200 and body["status"] == 1
     created = body["results"]
     campaign_id = created["campaign_id"]
-    assert created["status"] == "stopped" and created["calling_hours"] == "07:30-20:00"
+    assert created["status"] == "draft" and created["calling_hours"] == "07:30-20:00"
+    assert created["waiting_reason"] == "draft" and created["scheduled_start_at"] == ""
     assert created["progress"] == {
         "queued": 0,
         "in_progress": 0,
@@ -126,7 +127,9 @@ def test_list_and_progress(api, token, user):
     assert status == 200
     assert body["results"] == {
         "campaign_id": campaign_id,
-        "status": "stopped",
+        "status": "draft",
+        "waiting_reason": "draft",
+        "next_call_at": "",
         "queued": 1,
         "in_progress": 0,
         "answered": 1,

@@ -27,7 +27,10 @@ def finished_calls(ivr_campaign):
 def ids(response):
     import re
 
-    return [int(n) for n in re.findall(r'<td class="mono call-id">(\d+)</td>', response.text)]
+    return [
+        int(n)
+        for n in re.findall(r'<td class="mono call-id"[^>]*><a [^>]*>(\d+)</a></td>', response.text)
+    ]
 
 
 def test_filters_by_state_cause_key_phone_and_time(web, ivr_campaign, finished_calls):
@@ -70,9 +73,11 @@ def test_csv_download_is_exactly_the_filtered_calls(web, ivr_campaign, finished_
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [int(r["call_id"]) for r in rows] == [c[1].pk]
-    assert rows[0]["callee_id"] == "0901000002"
-    assert rows[0]["key_press"] == "2 (2), 9 (4)"
+    assert rows[0]["Số điện thoại"] == "0901000002"
+    assert rows[0]["Phím"] == "2 (2), 9 (4)"
     assert rows[0]["note"] == "NORMAL CLEARING" and rows[0]["state"] == "40"
+    assert rows[0]["Kết quả"] == "Nghe máy"
+    assert rows[0]["Lý do kết thúc"] == "Kết thúc bình thường"
     everything = b"".join(web.get("/calls/download.csv").streaming_content).decode("utf-8-sig")
     assert len(list(csv.DictReader(io.StringIO(everything)))) == 5
 
@@ -93,9 +98,12 @@ def test_spreadsheet_formulas_in_names_are_neutralised(web, ivr_campaign):
 
 
 def test_dashboard_figures(web, ivr_campaign, finished_calls):
-    html = web.get(f"/campaigns/{ivr_campaign.pk}/charts/").text
-    assert 'id="stat-finished">4<' in html and 'id="stat-answered">3<' in html
-    assert 'id="stat-rate">75%<' in html
-    assert "USER BUSY" in html and "<svg" in html and "<rect" in html
     account = web.get("/dashboard/charts/").text
-    assert 'id="stat-finished">4<' in account
+    assert 'id="stat-finished">4<' in account and 'id="stat-answered">3<' in account
+    assert 'id="stat-rate">75%<' in account
+    html = web.get(f"/campaigns/{ivr_campaign.pk}/charts/").text
+    # How calls ended, in words, with the raw note kept for the tooltip.
+    assert 'title="USER BUSY"' in html and ">Máy bận<" in html
+    assert "<svg" in html and "<rect" in html
+    # The campaign page shows its counts once (its progress panel), not twice.
+    assert 'id="stat-finished"' not in html

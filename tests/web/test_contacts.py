@@ -97,3 +97,29 @@ def test_a_file_that_is_not_csv_or_xlsx_is_refused_next_to_the_field(web, ivr_ca
     assert response.status_code == 200
     field = response.text.split('id="field-file"')[1]
     assert "errorlist" in field.split("</div>")[0] + field
+
+
+def test_mapping_step_names_the_placeholder_of_each_column(web, ivr_campaign):
+    from tests.web.helpers import csv_file, upload
+
+    url = upload(
+        web, ivr_campaign, csv_file([["phone_number", "Mã đơn hàng"], ["0901234567", "A"]])
+    )
+    html = web.get(url).text
+    from aicall.web.uploads import custom_key
+
+    assert f'data-placeholder="{{{custom_key("Mã đơn hàng", 1)}}}"' in html
+
+
+def test_an_otp_code_that_a_spreadsheet_made_a_number_gets_its_zeros_back(web, otp_campaign):
+    rows = [
+        ["phone_number", "otp_code"],
+        ["0901234567", 12345],  # 012345 typed into Excel
+        ["0901234568", "1234"],  # a CSV saved by Excel: 001234
+        ["0901234569", "0"],  # not a code
+        ["0901234570", "1234567"],  # too long: refused as before
+    ]
+    mapping_url = upload(web, otp_campaign, xlsx_file(rows))
+    web.post(mapping_url, {"col_0": "phone_number", "col_1": "otp_code"})
+    codes = list(Call.objects.filter(campaign=otp_campaign).order_by("id").values_list("otp_code"))
+    assert codes == [("012345",), ("001234",)]

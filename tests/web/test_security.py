@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from aicall.calls.models import Call
 from aicall.calls.services import import_contacts
+from aicall.campaigns.models import Campaign
 from tests.web.helpers import csv_file, upload
 
 
@@ -22,6 +23,12 @@ def post_urls(campaign):
         reverse("web:campaign_edit", args=[campaign.pk]),
         reverse("web:campaign_start", args=[campaign.pk]),
         reverse("web:campaign_stop", args=[campaign.pk]),
+        reverse("web:campaign_schedule", args=[campaign.pk]),
+        reverse("web:test_call", args=[campaign.pk]),
+        reverse("web:campaign_duplicate", args=[campaign.pk]),
+        reverse("web:campaign_archive", args=[campaign.pk]),
+        reverse("web:campaign_restore", args=[campaign.pk]),
+        reverse("web:campaign_delete", args=[campaign.pk]),
         reverse("web:script_preview"),
         reverse("web:menu_preview"),
         reverse("web:contacts_upload", args=[campaign.pk]),
@@ -46,7 +53,7 @@ def test_every_form_refuses_a_post_without_csrf_token(csrf_client, web, ivr_camp
     user.refresh_from_db()
     assert user.secret_key == secret
     ivr_campaign.refresh_from_db()
-    assert ivr_campaign.status == "stopped"
+    assert ivr_campaign.status == "draft"
 
 
 def test_login_refuses_a_post_without_csrf_token(user):
@@ -82,6 +89,9 @@ def test_another_account_gets_404_everywhere(web, other_web, ivr_campaign):
         f"/campaigns/{pk}/calls/download.xlsx",
         f"/campaigns/{pk}/charts/",
         f"/campaigns/{pk}/progress/",
+        f"/campaigns/{pk}/start/",
+        f"/campaigns/{pk}/test-call/",
+        f"/campaigns/{pk}/delete/",
         f"/campaigns/{pk}/contacts/",
         mapping_url,
         report_url,
@@ -90,10 +100,13 @@ def test_another_account_gets_404_everywhere(web, other_web, ivr_campaign):
     for url in gets:
         assert web.get(url).status_code == 200, url
         assert other_web.get(url).status_code == 404, url
-    for url in (f"/campaigns/{pk}/start/", f"/campaigns/{pk}/stop/", f"/campaigns/{pk}/edit/"):
+    posts = ["start", "stop", "edit", "schedule", "test-call", "duplicate", "archive", "delete"]
+    campaigns_before = Campaign.objects.count()
+    for url in (f"/campaigns/{pk}/{action}/" for action in posts):
         assert other_web.post(url, {"name": "hijacked"}).status_code == 404, url
+    assert Campaign.objects.count() == campaigns_before
     ivr_campaign.refresh_from_db()
-    assert ivr_campaign.status == "stopped" and ivr_campaign.name == "Reminders"
+    assert ivr_campaign.status == "draft" and ivr_campaign.name == "Reminders"
 
 
 def test_account_wide_pages_show_only_own_calls(web, other_web, ivr_campaign):

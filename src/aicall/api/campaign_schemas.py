@@ -53,6 +53,14 @@ class CampaignOut(Schema):
     webhook_call_started: bool
     created_at: str
     started_at: str
+    scheduled_start_at: str = ""
+    completed_at: str = ""
+    archived_at: str = ""
+    # Why nothing is being dialled (null while calls go out): draft, scheduled,
+    # calling_hours, retry_later, no_contacts, no_dialer, trunk_down, stopped, completed,
+    # archived; next_call_at is when the next call goes out ("" when not known).
+    waiting_reason: str | None = None
+    next_call_at: str = ""
     # True when the campaign's calls are simulated (no trunk, or AICALL_TELEPHONY=sandbox).
     sandbox: bool
     trunk: str | None = None
@@ -79,6 +87,21 @@ class CampaignListSuccess(Schema):
 class ProgressOut(Progress):
     campaign_id: int
     status: str
+    waiting_reason: str | None = None
+    next_call_at: str = ""
+
+
+class ScheduleIn(Schema):
+    start_at: str  # "YYYY-MM-DD HH:MM:SS" Vietnam time, or epoch milliseconds
+
+
+class DuplicateIn(Schema):
+    name: str | None = None
+
+
+class DeletedOut(Schema):
+    status: int = 1
+    message: str
 
 
 class ProgressSuccess(Schema):

@@ -16,17 +16,23 @@ from aicall.api.auth import account_and_campaign, account_of
 from aicall.api.bodies import PAGING_PARAMS, TOKEN_PARAM, body_schema, json_body, list_window
 from aicall.api.responses import fail, ok
 from aicall.calls.queries import campaign_progress
+from aicall.campaigns.lifecycle import activity
 from aicall.campaigns.models import Campaign
 from aicall.campaigns.queries import campaigns_of
 from aicall.campaigns.services import (
     CampaignError,
+    do_archive_campaign,
     do_create_campaign,
+    do_delete_campaign,
+    do_duplicate_campaign,
+    do_restore_campaign,
+    do_schedule_campaign,
     do_start_campaign,
     do_stop_campaign,
     do_update_campaign,
     format_calling_hours,
 )
-from aicall.lib.vntime import format_called_at
+from aicall.lib.vntime import format_called_at, parse_vietnam_time
 from aicall.telephony.trunks import campaign_telephony
 from aicall.webhooks.services import do_rotate_webhook_secret
 
@@ -36,6 +42,14 @@ SETTABLE = frozenset(s.CampaignSettingsIn.model_fields)
 MSG_BAD_BODY = "the body must be a JSON object"
 _FAIL = {400: s.FieldFailure, 401: s.FieldFailure, 404: s.FieldFailure, 429: s.FieldFailure}
 _TOKEN = {"parameters": [TOKEN_PARAM]}
+
+
+def _activity_fields(campaign: Campaign, counts: dict[str, int]) -> dict[str, Any]:
+    current = activity(campaign, counts)
+    return {
+        "waiting_reason": current.waiting.value if current.waiting else None,
+        "next_call_at": format_called_at(current.next_call_at),
+    }
 
 
 def campaign_object(campaign: Campaign, *, progress: bool = False) -> dict[str, Any]:
@@ -61,11 +75,16 @@ def campaign_object(campaign: Campaign, *, progress: bool = False) -> dict[str, 
         "webhook_call_started": campaign.webhook_call_started,
         "created_at": format_called_at(campaign.created_at),
         "started_at": format_called_at(campaign.started_at),
+        "scheduled_start_at": format_called_at(campaign.scheduled_start_at),
+        "completed_at": format_called_at(campaign.completed_at),
+        "archived_at": format_called_at(campaign.archived_at),
         # How its calls go out: simulated by the sandbox, or over which trunk, in which state.
         **campaign_telephony(campaign),
     }
     if progress:
-        data["progress"] = campaign_progress(campaign.pk)
+        counts = campaign_progress(campaign.pk)
+        data.update(_activity_fields(campaign, counts))
+        data["progress"] = counts
     return data
 
 
@@ -182,7 +201,14 @@ def stop_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
 def progress(request: HttpRequest, campaign_id: str) -> HttpResponse:
     _, campaign = account_and_campaign(request, campaign_id)
     counts = campaign_progress(campaign.pk)
-    return ok(results={"campaign_id": campaign.pk, "status": campaign.status, **counts})
+    return ok(
+        results={
+            "campaign_id": campaign.pk,
+            "status": campaign.status,
+            **_activity_fields(campaign, counts),
+            **counts,
+        }
+    )
 
 
 @router.post(
@@ -195,3 +221,75 @@ def rotate_webhook_secret(request: HttpRequest, campaign_id: str) -> HttpRespons
     body = json_body(request)
     _, campaign = account_and_campaign(request, campaign_id, body)
     return ok(results={"webhook_secret": do_rotate_webhook_secret(campaign)})
+
+
+@router.post(
+    "/campaigns/{campaign_id}/schedule",
+    response={200: s.CampaignSuccess, **_FAIL},
+    openapi_extra={**_TOKEN, "requestBody": body_schema(s.ScheduleIn)},
+    summary="Start the campaign later: `start_at` is Vietnam time or epoch ms",
+)
+def schedule_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    body = json_body(request)
+    _, campaign = account_and_campaign(request, campaign_id, body)
+    raw = body.get("start_at") if isinstance(body, dict) else None
+    start_at = parse_vietnam_time(raw)
+    if start_at is None:
+        return invalid("start_at", "start_at must be YYYY-MM-DD HH:MM:SS or epoch milliseconds")
+    try:
+        do_schedule_campaign(campaign, start_at)
+    except CampaignError as exc:
+        return invalid(exc.field, exc.message)
+    return ok(results=campaign_object(campaign, progress=True))
+
+
+@router.post(
+    "/campaigns/{campaign_id}/archive",
+    response={200: s.CampaignSuccess, **_FAIL},
+    openapi_extra=_TOKEN,
+    summary="Archive the campaign (no more calls; results kept)",
+)
+def archive_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    return _transition(request, campaign_id, do_archive_campaign)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/restore",
+    response={200: s.CampaignSuccess, **_FAIL},
+    openapi_extra=_TOKEN,
+    summary="Bring an archived campaign back (stopped, or draft if it never ran)",
+)
+def restore_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    return _transition(request, campaign_id, do_restore_campaign)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/duplicate",
+    response={200: s.CampaignSuccess, **_FAIL},
+    openapi_extra={**_TOKEN, "requestBody": body_schema(s.DuplicateIn)},
+    summary="A new draft with the same settings and no contacts",
+)
+def duplicate_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    body = json_body(request)
+    _, campaign = account_and_campaign(request, campaign_id, body)
+    name = body.get("name") if isinstance(body, dict) else None
+    if name is not None and not isinstance(name, str):
+        return invalid("name", "name must be a string")
+    copy = do_duplicate_campaign(campaign, name or f"{campaign.name} (copy)")
+    return ok(results=campaign_object(copy, progress=True))
+
+
+@router.delete(
+    "/campaigns/{campaign_id}",
+    response={200: s.DeletedOut, **_FAIL},
+    openapi_extra=_TOKEN,
+    summary="Delete a campaign that has no contacts (else 400: archive it)",
+)
+def delete_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    body = json_body(request)
+    _, campaign = account_and_campaign(request, campaign_id, body)
+    try:
+        do_delete_campaign(campaign)
+    except CampaignError as exc:
+        return invalid(exc.field, exc.message)
+    return ok(message="campaign deleted")

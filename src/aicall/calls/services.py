@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from aicall.calls.contacts import CheckedContacts, check_contacts
 from aicall.calls.models import Call, CallStatus, DoNotCall, Priority
+from aicall.campaigns.lifecycle import do_reopen_completed
 from aicall.campaigns.models import Campaign
 from aicall.lib.phones import to_e164
 
@@ -69,6 +70,8 @@ def import_contacts(campaign: Campaign, contacts: list) -> ImportOutcome:
             _insert_from_json(queued, ids[0], checked.accepted)
         else:
             _insert_many(queued, ids, checked.accepted)
+        # New contacts for a completed campaign: it runs again and calls them.
+        do_reopen_completed(campaign.pk)
     return ImportOutcome(checked=checked, call_ids=ids)
 
 

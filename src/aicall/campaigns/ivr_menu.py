@@ -30,6 +30,7 @@ class MenuError(CampaignError):
     def __init__(self, path: str, message: str):
         super().__init__("ivr_menu", f"{path}: {message}")
         self.path = path
+        self.problem = message  # without the path, for surfaces that translate it
 
 
 def validate_menu(menu: Any) -> dict:

@@ -11,8 +11,19 @@ class CampaignType(models.TextChoices):
 
 
 class CampaignStatus(models.TextChoices):
+    """A campaign's life: draft -> (scheduled) -> running -> completed, or stopped; archived.
+
+    Only `running` campaigns are dialled. The dialer moves `scheduled` to `running` at
+    `scheduled_start_at`, and an ivr campaign from `running` to `completed` when none of its
+    calls is left to place (an import into a completed campaign reopens it).
+    """
+
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
     RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
     STOPPED = "stopped", "Stopped"
+    ARCHIVED = "archived", "Archived"
 
 
 ALL_WEEKDAYS = "0123456"  # Monday=0, as datetime.weekday() counts
@@ -27,7 +38,7 @@ class Campaign(models.Model):
     name = models.CharField(max_length=200)
     campaign_type = models.CharField(max_length=16, choices=CampaignType.choices)
     status = models.CharField(
-        max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.STOPPED
+        max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
     caller_id = models.CharField(max_length=32, blank=True)
     script = models.TextField(blank=True)
@@ -54,6 +65,15 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Set while the campaign is `scheduled`: the dialer starts it at this moment.
+    scheduled_start_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    # A hidden companion that carries this campaign's test calls ("Gọi thử"): same settings,
+    # its own calls, so a test never shows in the real campaign's counts, export or webhooks.
+    test_for = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="test_companions"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["owner", "-created_at"], name="campaign_owner_created")]
@@ -68,3 +88,20 @@ class Campaign(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status == CampaignStatus.RUNNING
+
+    @property
+    def can_start(self) -> bool:
+        return self.status in STARTABLE
+
+    @property
+    def can_stop(self) -> bool:
+        return self.status in (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED)
+
+
+# States from which "start" is offered (an archived campaign is restored first).
+STARTABLE = (
+    CampaignStatus.DRAFT,
+    CampaignStatus.SCHEDULED,
+    CampaignStatus.STOPPED,
+    CampaignStatus.COMPLETED,
+)

@@ -18,8 +18,11 @@ def campaign_for_owner(owner_id: int, campaign_id: object) -> Campaign | None:
     pk = parse_id(campaign_id)
     if pk is None:
         return None
-    return Campaign.objects.filter(pk=pk, owner_id=owner_id).first()
+    return Campaign.objects.filter(pk=pk, owner_id=owner_id, test_for__isnull=True).first()
 
 
 def campaigns_of(owner_id: int) -> QuerySet[Campaign]:
-    return Campaign.objects.filter(owner_id=owner_id).order_by("-created_at", "-id")
+    """The account's campaigns, newest first (test-call companions are not campaigns)."""
+    return Campaign.objects.filter(owner_id=owner_id, test_for__isnull=True).order_by(
+        "-created_at", "-id"
+    )

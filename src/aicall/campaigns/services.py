@@ -1,15 +1,16 @@
 """Every write to a campaign goes through one of these actions."""
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from aicall.calls.models import Call
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.ivr_menu import validate_menu
-from aicall.campaigns.models import Campaign, CampaignStatus, CampaignType
+from aicall.campaigns.models import STARTABLE, Campaign, CampaignStatus, CampaignType
 from aicall.webhooks.services import clean_webhook_settings
 
 __all__ = ["CampaignError"]
@@ -102,7 +103,6 @@ def clean_settings(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-@transaction.atomic
 def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = False) -> Campaign:
     values = {**clean_settings(raw), **clean_webhook_settings(raw, None)}
     if "name" not in values:
@@ -124,20 +124,115 @@ def do_update_campaign(campaign: Campaign, raw: dict[str, Any]) -> Campaign:
     return campaign
 
 
-def do_start_campaign(campaign: Campaign) -> Campaign:
-    """Let the dialer place this campaign's queued calls (resumes a stopped one)."""
-    now = timezone.now()
-    Campaign.objects.filter(pk=campaign.pk).update(
-        status=CampaignStatus.RUNNING, started_at=now, updated_at=now
-    )
-    campaign.status, campaign.started_at = CampaignStatus.RUNNING, now
+def _set_status(campaign: Campaign, **values: Any) -> Campaign:
+    values["updated_at"] = timezone.now()
+    Campaign.objects.filter(pk=campaign.pk).update(**values)
+    for name, value in values.items():
+        setattr(campaign, name, value)
     return campaign
+
+
+def do_start_campaign(campaign: Campaign) -> Campaign:
+    """Let the dialer place this campaign's queued calls (resumes a stopped one).
+
+    Starting an archived campaign brings it back; a scheduled start is dropped (it starts
+    now instead).
+    """
+    return _set_status(
+        campaign,
+        status=CampaignStatus.RUNNING,
+        started_at=timezone.now(),
+        scheduled_start_at=None,
+        completed_at=None,
+        archived_at=None,
+    )
 
 
 def do_stop_campaign(campaign: Campaign) -> Campaign:
-    """No new dials from now on; calls already ringing or connected finish normally."""
-    Campaign.objects.filter(pk=campaign.pk).update(
-        status=CampaignStatus.STOPPED, updated_at=timezone.now()
+    """No new dials from now on; calls already ringing or connected finish normally.
+
+    A scheduled campaign loses its scheduled start. A draft, completed or archived
+    campaign is left as it is (there is nothing to stop).
+    """
+    if campaign.status not in (CampaignStatus.RUNNING, CampaignStatus.SCHEDULED):
+        return campaign
+    return _set_status(campaign, status=CampaignStatus.STOPPED, scheduled_start_at=None)
+
+
+def do_schedule_campaign(campaign: Campaign, start_at: datetime) -> Campaign:
+    """Start the campaign at `start_at` (the dialer does it); nothing is dialled before."""
+    if start_at <= timezone.now():
+        raise CampaignError("scheduled_start_at", "the scheduled start must be in the future")
+    if campaign.status not in STARTABLE:
+        raise CampaignError("status", f"a {campaign.status} campaign cannot be scheduled")
+    return _set_status(
+        campaign, status=CampaignStatus.SCHEDULED, scheduled_start_at=start_at, archived_at=None
     )
-    campaign.status = CampaignStatus.STOPPED
-    return campaign
+
+
+def do_archive_campaign(campaign: Campaign) -> Campaign:
+    """Put the campaign away: no more dialling, hidden from the default campaign list."""
+    return _set_status(
+        campaign,
+        status=CampaignStatus.ARCHIVED,
+        archived_at=timezone.now(),
+        scheduled_start_at=None,
+    )
+
+
+def do_restore_campaign(campaign: Campaign) -> Campaign:
+    """An archived campaign back in the list, stopped (or a draft if it never ran)."""
+    if campaign.status != CampaignStatus.ARCHIVED:
+        return campaign
+    status = CampaignStatus.STOPPED if campaign.started_at else CampaignStatus.DRAFT
+    return _set_status(campaign, status=status, archived_at=None)
+
+
+# Fields a copy does not take over: identity, life cycle, and the webhook secret (a copy
+# that posts to the same URL signs with a secret of its own).
+_NOT_COPIED = {
+    "id",
+    "owner",
+    "name",
+    "status",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "scheduled_start_at",
+    "completed_at",
+    "archived_at",
+    "test_for",
+    "webhook_secret",
+}
+
+
+def copy_settings(source: Campaign, target: Campaign) -> None:
+    """Every setting of `source` onto `target` (unsaved), whatever fields the model grows."""
+    for model_field in Campaign._meta.concrete_fields:
+        if model_field.name not in _NOT_COPIED:
+            setattr(target, model_field.attname, getattr(source, model_field.attname))
+
+
+@transaction.atomic
+def do_duplicate_campaign(campaign: Campaign, name: str) -> Campaign:
+    """A new draft with the same settings (no contacts), named `name`."""
+    name = name.strip()[: _TEXT_FIELDS["name"]] or campaign.name
+    copy = Campaign(owner_id=campaign.owner_id, name=name, status=CampaignStatus.DRAFT)
+    copy_settings(campaign, copy)
+    copy.webhook_secret = clean_webhook_settings({}, copy).get("webhook_secret", "")
+    copy.save()
+    return copy
+
+
+@transaction.atomic
+def do_delete_campaign(campaign: Campaign) -> None:
+    """Delete a campaign that has no calls (its test calls go with it); else CampaignError.
+
+    A campaign whose contacts were called keeps its history: archive it instead.
+    """
+    locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    if locked is None:
+        return
+    if Call.objects.filter(campaign_id=campaign.pk).exists():
+        raise CampaignError("campaign", "a campaign with contacts cannot be deleted; archive it")
+    locked.delete()

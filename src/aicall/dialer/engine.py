@@ -29,6 +29,7 @@ from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from aicall.calls.queries import campaign_progress
+from aicall.campaigns.lifecycle import advance_campaigns
 from aicall.campaigns.script import contact_values, render_script
 from aicall.dialer import liveness
 from aicall.dialer import metrics as m
@@ -418,6 +419,8 @@ class Dialer:
             m.CALLS_NOT_PLACED.labels(OTP_EXPIRED).inc(expired)
         await self.db(_update_progress_gauges, list(self.cache.campaigns))
         await self.db(update_trunk_gauges, now)
+        # Scheduled starts, and ivr campaigns with nothing left to call become completed.
+        await self.db(advance_campaigns, now)
         await self.db(liveness.forget_old_dialers)
 
     # -- trunk health ----------------------------------------------------------------------

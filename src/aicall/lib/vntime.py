@@ -30,3 +30,19 @@ def from_epoch_ms(value: object) -> datetime | None:
     if millis < 0 or millis > 253402300799000:
         return None
     return datetime.fromtimestamp(millis / 1000, tz=UTC)
+
+
+def parse_vietnam_time(value: object) -> datetime | None:
+    """`"2026-12-02 08:00:00"` (or `…T08:00`, Vietnam time) or epoch ms -> aware datetime."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return from_epoch_ms(int(value))
+    text = str(value).strip()
+    if text.isdigit():
+        return from_epoch_ms(text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=VIETNAM) if parsed.tzinfo is None else parsed

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aicall.calls.models import Call, CallState, CallStatus
 from aicall.lib.phones import to_e164
+from aicall.web.labels import hangup_cause
 
 STATE_CHOICES = [
     ("", _("Any state")),
@@ -43,7 +44,7 @@ class CallFilterForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
     )
     state = forms.ChoiceField(label=_("State"), required=False, choices=STATE_CHOICES)
-    cause = forms.ChoiceField(label=_("Hangup cause"), required=False)
+    cause = forms.ChoiceField(label=_("How the call ended"), required=False)
     key = forms.ChoiceField(label=_("Key pressed"), required=False, choices=KEY_CHOICES)
     phone = forms.CharField(label=_("Phone number"), required=False, max_length=40)
 
@@ -57,7 +58,7 @@ class CallFilterForm(forms.Form):
                 (c.pk, c.name) for c in campaigns
             ]
         cause_field = cast(forms.ChoiceField, self.fields["cause"])
-        cause_field.choices = [("", _("Any cause"))] + [(c, c) for c in causes]
+        cause_field.choices = [("", _("Any way"))] + [(c, hangup_cause(c)) for c in causes]
 
     def filter(self, calls: QuerySet[Call]) -> QuerySet[Call]:
         """`calls` narrowed by every valid filter; invalid ones are ignored (and shown)."""

@@ -12,6 +12,8 @@ from aicall.web.stats import Bucket
 WIDTH, HEIGHT = 960, 240
 MAX_BAR_WIDTH = 36.0
 LEFT, RIGHT, TOP, BOTTOM = 40, 8, 10, 26
+# The phone's drawing: fewer units across, so that 12-unit text is ~11 px on a 390 px screen.
+NARROW_WIDTH, NARROW_HEIGHT, NARROW_LABELS = 360, 220, 4
 
 
 @dataclass
@@ -41,13 +43,27 @@ def nice_ceiling(value: int) -> int:
     return 10 * power
 
 
-def bar_chart(buckets: list[Bucket], label_format: str) -> dict:
+def axis_ticks(largest: int) -> tuple[int, list[int]]:
+    """The top of the y axis and its ticks: whole numbers, evenly spaced, none repeated.
+
+    At most five ticks, a 1/2/5 x 10^n step: 2 -> 0, 1, 2; 7 -> 0, 2, 4, 6, 8;
+    50 -> 0, 20, 40, 60.
+    """
+    if largest <= 0:
+        return 1, [0, 1]
+    step = nice_ceiling(math.ceil(largest / 4))
+    top = step * math.ceil(largest / step)
+    return top, list(range(0, top + 1, step))
+
+
+def bar_chart(buckets: list[Bucket], label_format: str, *, narrow: bool = False) -> dict:
     """Stacked bars (answered below, not answered above) with a y axis and sparse labels."""
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top = nice_ceiling(max((b.total for b in buckets), default=0))
+    width_units, height_units = (NARROW_WIDTH, NARROW_HEIGHT) if narrow else (WIDTH, HEIGHT)
+    plot_w, plot_h = width_units - LEFT - RIGHT, height_units - TOP - BOTTOM
+    top, tick_values = axis_ticks(max((b.total for b in buckets), default=0))
     slot = plot_w / max(len(buckets), 1)
     width = min(max(slot * 0.7, 1.0), MAX_BAR_WIDTH)
-    every = max(1, math.ceil(len(buckets) / 10))
+    every = max(1, math.ceil(len(buckets) / (NARROW_LABELS if narrow else 10)))
     bars = []
     for n, bucket in enumerate(buckets):
         answered_h = plot_h * bucket.answered / top
@@ -66,17 +82,14 @@ def bar_chart(buckets: list[Bucket], label_format: str) -> dict:
                 title=f"{when}: {bucket.answered} / {bucket.total}",
             )
         )
-    ticks = [
-        {"y": round(TOP + plot_h - plot_h * i / 4, 1), "value": round(top * i / 4)}
-        for i in range(5)
-    ]
+    ticks = [{"y": round(TOP + plot_h - plot_h * v / top, 1), "value": v} for v in tick_values]
     return {
-        "width": WIDTH,
-        "height": HEIGHT,
+        "width": width_units,
+        "height": height_units,
         "left": LEFT,
-        "right": WIDTH - RIGHT,
+        "right": width_units - RIGHT,
         "base": TOP + plot_h,
-        "label_y": HEIGHT - 8,
+        "label_y": height_units - 8,
         "bars": bars,
         "ticks": ticks,
     }

@@ -5,9 +5,61 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from aicall.calls.contacts import SkipReason
+from aicall.campaigns.lifecycle import Waiting
+from aicall.dialer import policy
+from aicall.telephony import base as notes
 
 CAMPAIGN_TYPE = {"voice_otp": _("Voice OTP"), "ivr": _("IVR broadcast")}
-CAMPAIGN_STATUS = {"running": _("Running"), "stopped": _("Stopped")}
+CAMPAIGN_STATUS = {
+    "draft": _("Draft"),
+    "scheduled": _("Scheduled"),
+    "running": _("Running"),
+    "completed": _("Completed"),
+    "stopped": _("Stopped"),
+    "archived": _("Archived"),
+}
+# Why nothing is being dialled; "%(time)s" is the next call's time where there is one.
+WAITING = {
+    Waiting.DRAFT: _("Not started yet: start it to call the contacts."),
+    Waiting.SCHEDULED: _("Scheduled: the first calls go out at %(time)s."),
+    Waiting.CALLING_HOURS: _("Waiting for calling hours: the first calls go out at %(time)s."),
+    Waiting.RETRY_LATER: _("Waiting to retry: the next attempt is at %(time)s."),
+    Waiting.NO_CONTACTS: _("Running, but there are no contacts yet: upload some."),
+    Waiting.NO_DIALER: _("Waiting for the dialer: no dialer process is running."),
+    Waiting.TRUNK_DOWN: _("Waiting for the trunk: the SIP trunk is not answering."),
+    Waiting.STOPPED: _("Stopped: no new calls start until you start it again."),
+    Waiting.COMPLETED: _("Completed: every contact has been called."),
+    Waiting.ARCHIVED: _("Archived."),
+}
+# How a call ended, in words, for every note the system writes (the raw note stays in the
+# API, the downloads' own column and the page's tooltip).
+HANGUP_CAUSE: dict[str, Any] = {
+    notes.NORMAL_CLEARING: _("Ended normally"),
+    notes.USER_BUSY: _("Busy"),
+    notes.NO_ANSWER: _("No answer"),
+    notes.NO_USER_RESPONSE: _("Unreachable (phone off or out of coverage)"),
+    notes.CALL_REJECTED: _("Rejected by the callee"),
+    notes.UNALLOCATED_NUMBER: _("Number does not exist"),
+    notes.NORMAL_TEMPORARY_FAILURE: _("Temporary network failure"),
+    notes.RECOVERY_ON_TIMER_EXPIRE: _("Network timed out"),
+    notes.INVALID_NUMBER_FORMAT: _("Invalid number format"),
+    notes.INCOMPATIBLE_DESTINATION: _("Incompatible destination"),
+    notes.NETWORK_OUT_OF_ORDER: _("Network out of order"),
+    notes.NUMBER_CHANGED: _("Number has changed"),
+    notes.ORIGINATOR_CANCEL: _("Cancelled by us"),
+    notes.REDIRECTED: _("Redirected to another number (not followed)"),
+    notes.MEDIA_TIMEOUT: _("Sound was lost during the call"),
+    notes.TRUNK_UNAVAILABLE: _("SIP trunk unavailable"),
+    notes.REGISTRATION_FAILED: _("SIP trunk registration failed"),
+    policy.DO_NOT_CALL: _("On the do-not-call list"),
+    policy.OTP_EXPIRED: _("OTP expired before it could be called"),
+    policy.INTERRUPTED: _("Interrupted (dialer stopped)"),
+}
+DELIVERY_STATUS = {
+    "pending": _("Pending"),
+    "delivered": _("Delivered"),
+    "failed": _("Failed (gave up)"),
+}
 CALL_STATE = {40: _("Answered"), 50: _("Not answered"), 20: _("Calling"), 60: _("Error")}
 CALL_STATUS = {"queued": _("Queued"), "dialing": _("In progress"), "done": _("Finished")}
 SKIP_REASON: dict[str, Any] = {
@@ -27,6 +79,53 @@ MENU_ACTION = {
 }
 
 
+# The campaign service's objections (English, as the API gives them) in the reader's
+# language; a message not listed here is shown as it is.
+SERVICE_MESSAGE = {
+    "must be an object": _("must be an object"),
+    "a menu needs at least one key (a menu without keys is a dead end)": _(
+        "a menu needs at least one key (a menu without keys is a dead end)"
+    ),
+    "timeout_seconds must be 1 to 60": _("the waiting time must be 1 to 60 seconds"),
+    "a sub-menu needs a prompt telling the caller what to press": _(
+        "a sub-menu needs a prompt telling the caller what to press"
+    ),
+    "keys are 0-9, * and #": _("keys are 0-9, * and #"),
+    "a message action needs the message to play": _("a message action needs the message to play"),
+    "then must be hangup or menu": _("after the message: end the call or back to the menu"),
+    "back at the top menu has nowhere to go": _("back at the top menu has nowhere to go"),
+    "transfer needs a phone number or sip: address as target": _(
+        "a transfer needs a phone number (or a sip: address) to call"
+    ),
+    "calling hours must look like 08:00-17:00": _("calling hours must look like 08:00-17:00"),
+    "calling hours must end after they start": _("calling hours must end after they start"),
+    "webhook_url must be an http(s) URL": _("the webhook URL must start with http:// or https://"),
+}
+
+
+def service_message(exc: Exception) -> str:
+    """A CampaignError / MenuError in the reader's language (a menu error keeps its path)."""
+    problem = getattr(exc, "problem", None)
+    if problem is not None:
+        words: Any = SERVICE_MESSAGE.get(problem)
+        if words is None and problem.startswith("menus nest at most"):
+            words = _("menus nest at most %(n)s levels") % {"n": problem.split()[-2]}
+        elif words is None and problem.startswith("action must be one of"):
+            words = _("choose one of the actions")
+        return f"{getattr(exc, 'path', '')}: {words or problem}"
+    message = getattr(exc, "message", str(exc))
+    return str(SERVICE_MESSAGE.get(message, message))
+
+
+def hangup_cause(note: str) -> str:
+    """The note in the reader's language; an unknown note (a new carrier) as it is."""
+    return str(HANGUP_CAUSE[note]) if note in HANGUP_CAUSE else note
+
+
+def waiting_text(reason: str, when: str = "") -> str:
+    return str(WAITING[Waiting(reason)]) % {"time": when}
+
+
 def menu_editor_labels() -> dict[str, str]:
     """The words the key-press menu editor (static/web/menu.js) shows."""
     words = {
@@ -42,6 +141,8 @@ def menu_editor_labels() -> dict[str, str]:
         "clear": _("Remove the menu"),
         "timeout": _("Seconds to wait"),
         "label": _("Label (optional)"),
+        "key": _("Key"),
+        "action": _("Action"),
     }
     words.update({f"{action}_a": label for action, label in MENU_ACTION.items()})
     return {key: str(value) for key, value in words.items()}

@@ -243,6 +243,17 @@ def preview(item: Upload, rows: int = 5) -> list[list[str]]:
     return out
 
 
+def _otp_from_spreadsheet(value: str) -> str:
+    """A code a spreadsheet turned into a number gets its leading zeros back.
+
+    Excel reads 012345 as the number 12345 (and saves the CSV that way); the API pads an
+    integer code the same way. Anything else is left for the import's own check.
+    """
+    if value.isdigit() and len(value) < 6 and int(value) > 0:
+        return value.zfill(6)
+    return value
+
+
 def contacts_from(item: Upload, mapping: list[str]) -> tuple[list[dict], list[int]]:
     """The data rows as contact objects (the API's shape), and each one's line in the file."""
     header = item.meta["header"]
@@ -253,6 +264,8 @@ def contacts_from(item: Upload, mapping: list[str]) -> tuple[list[dict], list[in
         contact: dict[str, Any] = {}
         for index, target in enumerate(mapping):
             value = row[index].strip() if index < len(row) else ""
+            if target == "otp_code":
+                value = _otp_from_spreadsheet(value)
             if target in KNOWN_TARGETS:
                 if value:
                     contact[target] = value

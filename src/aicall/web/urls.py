@@ -1,6 +1,6 @@
 from django.urls import path
 
-from aicall.web.views import accounts, calls, campaigns, contacts, dashboard, dnc
+from aicall.web.views import accounts, calls, campaigns, contacts, dashboard, dnc, lifecycle
 
 app_name = "web"
 
@@ -22,7 +22,30 @@ urlpatterns = [
     path("campaigns/preview/menu/", campaigns.menu_preview, name="menu_preview"),
     path("campaigns/<int:campaign_id>/", campaigns.campaign_detail, name="campaign"),
     path("campaigns/<int:campaign_id>/edit/", campaigns.campaign_edit, name="campaign_edit"),
-    path("campaigns/<int:campaign_id>/start/", campaigns.campaign_start, name="campaign_start"),
+    path("campaigns/<int:campaign_id>/start/", lifecycle.campaign_start, name="campaign_start"),
+    path(
+        "campaigns/<int:campaign_id>/schedule/",
+        lifecycle.campaign_schedule,
+        name="campaign_schedule",
+    ),
+    path("campaigns/<int:campaign_id>/test-call/", lifecycle.test_call, name="test_call"),
+    path(
+        "campaigns/<int:campaign_id>/test-call/<int:call_id>/",
+        lifecycle.test_call_result,
+        name="test_call_result",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/duplicate/",
+        lifecycle.campaign_duplicate,
+        name="campaign_duplicate",
+    ),
+    path(
+        "campaigns/<int:campaign_id>/archive/", lifecycle.campaign_archive, name="campaign_archive"
+    ),
+    path(
+        "campaigns/<int:campaign_id>/restore/", lifecycle.campaign_restore, name="campaign_restore"
+    ),
+    path("campaigns/<int:campaign_id>/delete/", lifecycle.campaign_delete, name="campaign_delete"),
     path("campaigns/<int:campaign_id>/stop/", campaigns.campaign_stop, name="campaign_stop"),
     path(
         "campaigns/<int:campaign_id>/progress/",
@@ -54,6 +77,7 @@ urlpatterns = [
     ),
     path("calls/", calls.all_calls, name="calls"),
     path("calls/download.<str:fmt>", calls.all_calls_download, name="calls_download"),
+    path("calls/<int:call_id>/", calls.call_detail, name="call"),
     path("calls/<int:call_id>/recording.wav", calls.call_recording, name="call_recording"),
     path("do-not-call/", dnc.dnc, name="dnc"),
     path("do-not-call/remove/", dnc.dnc_remove, name="dnc_remove"),

@@ -65,7 +65,7 @@ def _build_menu_with_the_editor(page):
     editor.locator(".menu-action").nth(1).select_option("repeat")
     editor.locator(".menu-add-key").last.click()
     editor.locator(".menu-action").nth(2).select_option("submenu")
-    expect(page.locator("#menu-error")).to_contain_text("prompt")
+    expect(page.locator("#menu-error")).to_contain_text("lời nhắc")
     editor.locator(".node .node .menu-prompt").fill("Bấm 1 để quay lại")
     expect(page.locator("#menu-ok")).to_be_visible()
     expect(page.locator("#menu-tree")).to_contain_text("Bấm 1 để quay lại")
@@ -127,7 +127,7 @@ def test_campaign_contacts_calls_and_downloads(page, server, tmp_path):
     expect(page.locator("#script-preview-text")).to_contain_text("Xin chào anh Nguyễn Văn An")
     page.click("#menu-json summary")
     page.fill("#id_ivr_menu", json.dumps({"keys": {"1": {"action": "back"}}}))
-    expect(page.locator("#menu-error")).to_contain_text("nowhere to go")
+    expect(page.locator("#menu-error")).to_contain_text("không có chỗ để quay về")
     page.click("#save-campaign")
     expect(page.locator("#field-name .errorlist")).to_be_visible()
     expect(page.locator("#id_script")).to_have_value(
@@ -173,6 +173,11 @@ def test_campaign_contacts_calls_and_downloads(page, server, tmp_path):
     page.goto(f"{server.base_url}/campaigns/{campaign_id}/")
     expect(page.locator('#progress-stats [data-count="total"]')).to_have_text("13")
     page.click("#start-campaign")
+    # A summary to confirm first: nothing is dialled before that.
+    expect(page.locator("#summary-contacts")).to_contain_text("13")
+    expect(page.locator("#summary-route")).to_contain_text("môi trường thử")
+    shot(page, "campaign-start-confirm")
+    page.click("#confirm-start")
     expect(page.locator("#stop-campaign")).to_be_visible()
     answered = page.locator('#progress-stats [data-count="answered"]')
     expect(answered).not_to_have_text("0", timeout=60_000)
@@ -182,7 +187,14 @@ def test_campaign_contacts_calls_and_downloads(page, server, tmp_path):
         "0", timeout=90_000
     )
     expect(page.locator("#chart-timeline svg rect.s-answered").first).to_be_attached(timeout=15_000)
-    expect(page.locator("#chart-causes")).to_contain_text("USER BUSY", timeout=15_000)
+    expect(page.locator("#chart-causes")).to_contain_text("Máy bận", timeout=15_000)
+    expect(page.locator('#chart-causes [data-note="USER BUSY"]')).to_have_attribute(
+        "title", "USER BUSY"
+    )
+    # Everything called: the campaign completes by itself.
+    expect(page.locator("#campaign-activity")).to_have_attribute(
+        "data-status", "completed", timeout=30_000
+    )
     assert not page.dialogs
     shot(page, "campaign-running")
 
@@ -200,7 +212,7 @@ def test_campaign_contacts_calls_and_downloads(page, server, tmp_path):
     page.select_option("#id_cause", "USER BUSY")
     page.click("#apply-filters")
     busy = page.locator("#calls-table tbody tr").all_inner_texts()
-    assert busy and all("USER BUSY" in row for row in busy)
+    assert busy and all("Máy bận" in row for row in busy)
     page.select_option("#id_cause", "")
     page.click("#apply-filters")
     shot(page, "calls-filtered")
@@ -211,6 +223,9 @@ def test_campaign_contacts_calls_and_downloads(page, server, tmp_path):
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig"))))
     assert sorted(int(r["call_id"]) for r in rows) == sorted(failed_ids)
     assert {r["state"] for r in rows} == {"50"}
+    assert {r["Kết quả"] for r in rows} == {"Không nghe máy"}
+    assert {r["Chiến dịch"] for r in rows} == {"Xác nhận đơn hàng"}
+    assert any(r["ma_don_hang"].startswith("DH") for r in rows)  # the contacts' own column
     status, body = server.api("/api/users/generate-access-token", secret_key=server.secret_key)
     token = body["results"]["access_token"]
     status, export = server.api(
@@ -220,7 +235,7 @@ def test_campaign_contacts_calls_and_downloads(page, server, tmp_path):
     assert set(api_failed) == {int(r["call_id"]) for r in rows}
     for row in rows:
         call = api_failed[int(row["call_id"])]
-        assert (row["callee_id"], row["note"], row["called_at"]) == (
+        assert (row["Số điện thoại"], row["note"], row["Thời điểm gọi"]) == (
             call["callee_id"],
             call["note"],
             call["called_at"],

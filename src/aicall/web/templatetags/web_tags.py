@@ -34,6 +34,16 @@ def call_badge(call) -> str:
 
 
 @register.filter
+def hangup_cause(note: str) -> str:
+    return labels.hangup_cause(note)
+
+
+@register.filter
+def delivery_status(value: str) -> str:
+    return str(labels.DELIVERY_STATUS.get(value, value))
+
+
+@register.filter
 def skip_reason(value: str) -> str:
     return str(labels.SKIP_REASON.get(value, value))
 

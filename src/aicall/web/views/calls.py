@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from aicall.calls.models import Call
 from aicall.campaigns.queries import campaigns_of
@@ -46,7 +47,7 @@ def _page(request: HttpRequest, campaign=None) -> HttpResponseBase:
 def _download(request: HttpRequest, fmt: str, campaign=None) -> HttpResponseBase:
     _form, calls = _filtered(request, campaign.pk if campaign else None)
     calls = calls.order_by("id")
-    name = f"calls-campaign-{campaign.pk}" if campaign else "calls"
+    name = f"{campaign.name} - {_('calls')}" if campaign else _("calls")
     if fmt == "csv":
         return downloads.csv_response(request, calls, name)
     if fmt == "xlsx":
@@ -90,3 +91,32 @@ def call_recording(request: HttpRequest, call_id: int) -> HttpResponseBase:
     if not path.is_relative_to(root) or not path.is_file():
         raise Http404
     return FileResponse(path.open("rb"), content_type="audio/wav", filename=f"call-{call_id}.wav")
+
+
+@login_required
+def call_detail(request: HttpRequest, call_id: int) -> HttpResponseBase:
+    """One call: the contact, every attempt, the timeline, SIP code, keys and recording."""
+    call = (
+        Call.objects.filter(pk=call_id, owner_id=owner_id(request))
+        .select_related("campaign", "campaign__test_for")
+        .first()
+    )
+    if call is None:
+        raise Http404
+    campaign = call.campaign.test_for or call.campaign
+    return render(
+        request,
+        "web/call_detail.html",
+        {
+            "nav": "calls",
+            "call": call,
+            "campaign": campaign,
+            "is_test": call.campaign.test_for_id is not None,
+            "attempts": call.attempts.order_by("attempt"),
+            "keys": [
+                {"digit": digit, "second": round(second, 1)}
+                for digit, second in (call.key_presses or [])
+            ],
+            "custom_fields": sorted((call.custom_fields or {}).items()),
+        },
+    )

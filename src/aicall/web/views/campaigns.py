@@ -1,4 +1,8 @@
-"""Campaign list (live counts), create/edit with previews, start and stop."""
+"""Campaign list (live counts), the campaign page, create/edit with previews, stop.
+
+Starting (with its confirmation), test calls, duplicate, archive and delete are in
+lifecycle.py.
+"""
 
 import json
 
@@ -12,30 +16,39 @@ from django.views.decorators.http import require_POST
 
 from aicall.calls.queries import campaign_progress
 from aicall.campaigns.ivr_menu import MenuError, validate_menu
-from aicall.campaigns.models import Campaign
+from aicall.campaigns.models import Campaign, CampaignStatus
 from aicall.campaigns.queries import campaigns_of
 from aicall.campaigns.services import (
     CampaignError,
     do_create_campaign,
-    do_start_campaign,
     do_stop_campaign,
     do_update_campaign,
+    format_calling_hours,
 )
 from aicall.telephony.trunks import campaign_telephony
 from aicall.web.access import owned_campaign, owner_id
-from aicall.web.forms import CampaignForm
-from aicall.web.labels import menu_editor_labels
+from aicall.web.forms import WEEKDAYS, CampaignForm
+from aicall.web.labels import menu_editor_labels, service_message
 from aicall.web.scripts import SAMPLE_CONTACT, render_script
+from aicall.web.views.lifecycle import activity_context, route_of
 
 CAMPAIGNS_PER_PAGE = 25
 
 
 def _rows(request: HttpRequest):
-    page = Paginator(campaigns_of(owner_id(request)), CAMPAIGNS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    rows = [{"campaign": c, "progress": _with_shares(campaign_progress(c.pk))} for c in page]
-    return page, rows
+    """One page of campaigns: archived ones only when asked for (`?archived=1`)."""
+    archived = request.GET.get("archived") == "1"
+    campaigns = campaigns_of(owner_id(request))
+    if archived:
+        campaigns = campaigns.filter(status=CampaignStatus.ARCHIVED)
+    else:
+        campaigns = campaigns.exclude(status=CampaignStatus.ARCHIVED)
+    page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = []
+    for c in page:
+        progress = _with_shares(campaign_progress(c.pk))
+        rows.append({"campaign": c, "progress": progress, **activity_context(c, progress)})
+    return page, rows, archived
 
 
 def _with_shares(progress: dict[str, int]) -> dict[str, int | float]:
@@ -48,15 +61,21 @@ def _with_shares(progress: dict[str, int]) -> dict[str, int | float]:
 
 @login_required
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    page, rows = _rows(request)
-    return render(request, "web/campaigns.html", {"nav": "campaigns", "page": page, "rows": rows})
+    page, rows, archived = _rows(request)
+    return render(
+        request,
+        "web/campaigns.html",
+        {"nav": "campaigns", "page": page, "rows": rows, "archived": archived},
+    )
 
 
 @login_required
 def campaign_rows(request: HttpRequest) -> HttpResponse:
     """The table body alone, polled by htmx so counts move while campaigns run."""
-    page, rows = _rows(request)
-    return render(request, "web/_campaign_rows.html", {"page": page, "rows": rows})
+    page, rows, archived = _rows(request)
+    return render(
+        request, "web/_campaign_rows.html", {"page": page, "rows": rows, "archived": archived}
+    )
 
 
 def _save(request: HttpRequest, form: CampaignForm, campaign: Campaign | None):
@@ -71,7 +90,7 @@ def _save(request: HttpRequest, form: CampaignForm, campaign: Campaign | None):
         field = exc.field if exc.field in form.fields else None
         if exc.field == "calling_hours":
             field = "calling_hours_end"
-        form.add_error(field, exc.message)
+        form.add_error(field, service_message(exc))
         return None
 
 
@@ -115,16 +134,35 @@ def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return _form_page(request, form, campaign)
 
 
+def _live(campaign: Campaign) -> dict:
+    """The parts of the campaign page that move: counts, and what it is waiting for."""
+    progress = _with_shares(campaign_progress(campaign.pk))
+    return {"campaign": campaign, "progress": progress, **activity_context(campaign, progress)}
+
+
+def _menu(campaign: Campaign) -> dict | None:
+    try:
+        return validate_menu(campaign.ivr_menu) if campaign.ivr_menu else None
+    except MenuError:
+        return None
+
+
 @login_required
 def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = owned_campaign(request, campaign_id)
+    days = dict(WEEKDAYS)
     return render(
         request,
         "web/campaign_detail.html",
         {
             "nav": "campaigns",
-            "campaign": campaign,
-            "progress": _with_shares(campaign_progress(campaign.pk)),
+            **_live(campaign),
+            "route": route_of(campaign),
+            "calling_hours": format_calling_hours(campaign),
+            "weekdays": [str(days[d]) for d in campaign.calling_weekdays if d in days],
+            "all_week": len(campaign.calling_weekdays) == 7,
+            "menu": _menu(campaign),
+            "script_sample": render_script(campaign.script, SAMPLE_CONTACT)[0],
             "telephony": campaign_telephony(campaign),
         },
     )
@@ -133,20 +171,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @login_required
 def campaign_progress_view(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = owned_campaign(request, campaign_id)
-    return render(
-        request,
-        "web/_campaign_progress.html",
-        {"campaign": campaign, "progress": _with_shares(campaign_progress(campaign.pk))},
-    )
-
-
-@login_required
-@require_POST
-def campaign_start(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = owned_campaign(request, campaign_id)
-    do_start_campaign(campaign)
-    messages.success(request, _("Campaign started: queued contacts are being called."))
-    return redirect("web:campaign", campaign_id=campaign.pk)
+    return render(request, "web/_campaign_progress.html", _live(campaign))
 
 
 @login_required
@@ -184,5 +209,5 @@ def menu_preview(request: HttpRequest) -> HttpResponse:
                 "msg": exc.msg,
             }
         except MenuError as exc:
-            error = exc.message
+            error = service_message(exc)
     return render(request, "web/_menu_tree.html", {"menu": menu, "error": error})

@@ -15,7 +15,11 @@ from aicall.web.forms import MappingForm, UploadForm
 def _stopped_otp_error(campaign) -> str | None:
     # The API's rule (code 03): an OTP read out after the campaign stopped is worthless.
     if campaign.is_voice_otp and not campaign.is_running:
-        return _("This voice OTP campaign is stopped: start it before importing contacts.")
+        return _(
+            "This voice OTP campaign is not running, so it takes no contacts: a code read out "
+            "later would be useless (the API refuses such imports the same way, code 03). "
+            "Start the campaign, then upload."
+        )
     return None
 
 
@@ -64,6 +68,8 @@ def mapping(request: HttpRequest, campaign_id: int, token: str) -> HttpResponseB
     else:
         form = MappingForm(header=header, initial_mapping=uploads.guess_mapping(header))
     columns = [form[f"col_{i}"] for i in range(len(header))]
+    # What a column mapped to a custom field is called in a script: {placeholder}.
+    placeholders = ["{" + uploads.custom_key(name, i) + "}" for i, name in enumerate(header)]
     return render(
         request,
         "web/contacts_mapping.html",
@@ -72,7 +78,7 @@ def mapping(request: HttpRequest, campaign_id: int, token: str) -> HttpResponseB
             "campaign": campaign,
             "item": item,
             "form": form,
-            "columns": columns,
+            "columns": list(zip(columns, placeholders, strict=True)),
             "preview": uploads.preview(item),
             "blocked": blocked,
         },

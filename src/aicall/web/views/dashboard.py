@@ -8,7 +8,7 @@ from django.utils.translation import get_language
 
 from aicall.web import charts, stats
 from aicall.web.access import owned_campaign, owner_id
-from aicall.web.labels import CALL_STATE
+from aicall.web.labels import CALL_STATE, hangup_cause
 
 FIGURES_CACHE_SECONDS = 3
 
@@ -35,9 +35,13 @@ def _compute(owner_id: int, campaign_id: int | None) -> dict:
     return {
         "counts": counts,
         "timeline": charts.bar_chart(buckets, label_format),
+        "timeline_narrow": charts.bar_chart(buckets, label_format, narrow=True),
         "has_timeline": bool(buckets),
         "donut": charts.donut(counts["answer_rate"]),
-        "causes": charts.share_bars(stats.hangup_causes(calls)),
+        "causes": [
+            {**bar, "note": bar["label"], "label": hangup_cause(bar["label"])}
+            for bar in charts.share_bars(stats.hangup_causes(calls))
+        ],
         "keys": charts.share_bars(keys),
         "answered_label": str(CALL_STATE[40]),
         "failed_label": str(CALL_STATE[50]),

@@ -91,8 +91,12 @@ def dnc_upload(request: HttpRequest) -> HttpResponse:
         with path.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
+        # The note says where the number came from, in the words of whoever uploaded it.
+        note = _("From the file %(name)s") % {"name": (upload.name or "")[:150]}
         try:
-            added, invalid = _add_from(owner_id(request), path, "xlsx" if ext == "xlsx" else "csv")
+            added, invalid = _add_from(
+                owner_id(request), path, "xlsx" if ext == "xlsx" else "csv", note
+            )
         except uploads.UploadError as exc:
             form.add_error("file", uploads.upload_error_message(str(exc)))
             return _page(request, upload_form=form)
@@ -104,7 +108,7 @@ def dnc_upload(request: HttpRequest) -> HttpResponse:
     return redirect("web:dnc")
 
 
-def _add_from(owner_id: int, path: Path, ext: str) -> tuple[int, int]:
+def _add_from(owner_id: int, path: Path, ext: str, note: str) -> tuple[int, int]:
     """Adds every number of the file (checked whole first: web/spreadsheets.py)."""
     added = invalid = 0
     header, encoding = check_file(path, ext)
@@ -115,7 +119,7 @@ def _add_from(owner_id: int, path: Path, ext: str) -> tuple[int, int]:
             # A first row that is a number, not a column name, is data too.
             if not value or (n == 0 and not to_e164(value)):
                 continue
-            if do_add_do_not_call(owner_id, value, "upload") is None:
+            if do_add_do_not_call(owner_id, value, note) is None:
                 invalid += 1
             else:
                 added += 1

@@ -1,6 +1,52 @@
-/* Small progressive enhancements: copy buttons, upload progress, the IVR menu editor. */
+/* Small progressive enhancements: copy buttons, upload progress, confirmations, the phone
+ * menu. The IVR menu editor is menu.js. */
+document.documentElement.classList.add("js");
 (function () {
   "use strict";
+
+  // A form with data-confirm asks before it is sent (removing a number, archiving).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // A field's error goes away as soon as the field is changed (the server checks again).
+  function clearError(event) {
+    var field = event.target.closest && event.target.closest(".field.has-error");
+    if (!field) return;
+    field.classList.remove("has-error");
+    field.querySelectorAll(".errorlist").forEach(function (list) { list.remove(); });
+  }
+  document.addEventListener("input", clearError);
+  document.addEventListener("change", clearError);
+
+  // Settings of one campaign type only (OTP reading vs key-press menu, retries, hours)
+  // are shown for that type.
+  function showForType() {
+    var select = document.getElementById("id_campaign_type");
+    if (!select) return;
+    document.querySelectorAll("[data-for-type]").forEach(function (node) {
+      node.hidden = node.dataset.forType !== select.value;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "id_campaign_type") showForType();
+  });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", showForType);
+  else showForType();
+
+  // The phone's menu button opens and closes the navigation.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest(".nav-toggle");
+    if (!toggle) return;
+    var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+    if (!nav) return;
+    var open = nav.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
 
   function copyText(text, button) {
     function done() {
@@ -64,4 +110,14 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.shouldSwap = false;
     window.location.href = url;
   }
+});
+
+/* The campaign page: when the polled panel reports another status (it completed, a
+ * scheduled start came, someone stopped it elsewhere), reload so the title and the
+ * buttons match it. */
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (!event.detail.target || event.detail.target.id !== "campaign-progress") return;
+  var shown = document.getElementById("campaign-status");
+  var now = document.getElementById("campaign-activity");
+  if (shown && now && shown.dataset.status !== now.dataset.status) window.location.reload();
 });

@@ -46,7 +46,7 @@
 
     function optionRow(node, key, depth) {
       var option = node.keys[key];
-      var keySelect = el("select", { "aria-label": "key" });
+      var keySelect = el("select", { "aria-label": L.key, title: L.key, "class": "menu-key" });
       KEYS.forEach(function (k) {
         if (k === key || !(k in node.keys)) keySelect.appendChild(el("option", { value: k, text: k }));
       });
@@ -59,7 +59,7 @@
         node.keys = renamed;
         save(true);
       });
-      var actionSelect = el("select", { "aria-label": "action", "class": "menu-action" });
+      var actionSelect = el("select", { "aria-label": L.action, title: L.action, "class": "menu-action" });
       ACTIONS.forEach(function (a) {
         if (a === "back" && depth === 0) return;
         actionSelect.appendChild(el("option", { value: a, text: L[a + "_a"] || a }));
@@ -75,9 +75,9 @@
       });
       var detail = el("div");
       if (option.action === "message") {
-        var message = el("input", { placeholder: L.message, value: option.message || "", "class": "menu-message" });
+        var message = el("input", { placeholder: L.message, "aria-label": L.message, value: option.message || "", "class": "menu-message" });
         message.addEventListener("input", function () { option.message = message.value; save(false); });
-        var then = el("select", { "aria-label": L.then });
+        var then = el("select", { "aria-label": L.then, "class": "menu-then" });
         then.appendChild(el("option", { value: "hangup", text: L.then + ": " + L.hangup }));
         then.appendChild(el("option", { value: "menu", text: L.then + ": " + L.menu }));
         then.value = option.then || "hangup";
@@ -85,28 +85,28 @@
         detail.appendChild(message);
         detail.appendChild(then);
       } else if (option.action === "transfer") {
-        var target = el("input", { placeholder: L.target, value: option.target || "", "class": "menu-target" });
+        var target = el("input", { type: "tel", placeholder: L.target, "aria-label": L.target, value: option.target || "", "class": "menu-target" });
         target.addEventListener("input", function () { option.target = target.value; save(false); });
         detail.appendChild(target);
       } else if (option.action === "submenu") {
         option.menu = option.menu || { prompt: "", keys: {} };
         detail.appendChild(nodeBox(option.menu, depth + 1));
       }
-      var remove = button("✕", function () { delete node.keys[key]; save(true); });
+      var remove = button("✕ " + L.remove, function () { delete node.keys[key]; save(true); });
       remove.setAttribute("title", L.remove);
       return el("div", { "class": "opt" }, [keySelect, actionSelect, detail, remove]);
     }
 
     function nodeBox(node, depth) {
       node.keys = node.keys || {};
-      var prompt = el("textarea", { rows: "2", placeholder: L.prompt, "class": "menu-prompt" });
+      var prompt = el("textarea", { rows: "2", placeholder: L.prompt, "aria-label": L.prompt, "class": "menu-prompt" });
       prompt.value = node.prompt || "";
       prompt.style.minHeight = "2.5rem";
       prompt.addEventListener("input", function () {
         if (prompt.value) node.prompt = prompt.value; else delete node.prompt;
         save(false);
       });
-      var timeout = el("input", { type: "number", min: "1", max: "60", value: String(node.timeout_seconds || 8), style: "max-width:5rem" });
+      var timeout = el("input", { type: "number", min: "1", max: "60", value: String(node.timeout_seconds || 8), "class": "menu-timeout", "aria-label": L.timeout });
       timeout.addEventListener("input", function () {
         var n = parseInt(timeout.value, 10);
         if (n > 0) { node.timeout_seconds = n; save(false); }
