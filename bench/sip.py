@@ -1,7 +1,7 @@
 """How many simultaneous SIP calls with audio aicall holds, against SIPp's own caller.
 
     .venv/bin/python bench/sip.py [--calls 400] [--cps 50] [--hold 30] [--no-reference]
-                                  [--no-prewarm] [--personalized]
+                                  [--no-prewarm] [--personalized] [--edge kamailio|direct]
 
 One SIPp callee (uas, `-rtp_echo`) on 127.0.0.1 answers everything. Phase 1: the SIP
 carrier places `--calls` calls at `--cps`, each playing a `--hold`-second G.711 prompt (the
@@ -12,6 +12,11 @@ callee. While every call is up, the bench samples CPU (from /proc/<pid>/stat) of
 workers, the carrier's own process and SIPp, the workers' PSS, and the kernel's UDP counters
 (packets and receive-buffer drops). A call fails unless it was answered, ended NORMAL
 CLEARING, and lasted the whole prompt. Everything binds 127.0.0.1 and stops by itself.
+
+`--edge kamailio` (the default, as in production) sends every call through the SIP edge, a
+Kamailio on free loopback ports: the workers' INVITEs, ACKs and BYEs pass through it (the
+callee returns its Record-Route), RTP does not; its CPU is reported beside the workers'.
+`--edge direct` lets each worker call the callee itself.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from aicall.speech.clips import default_engine, wav_seconds  # noqa: E402
 from aicall.speech.espeak import to_telephone_wav  # noqa: E402
 from aicall.telephony import base  # noqa: E402
 from aicall.telephony.base import CallRequest, TrunkConfig  # noqa: E402
+from aicall.telephony.edge import EdgeSupervisor  # noqa: E402
+from aicall.telephony.edge.config import EdgeSettings, EdgeTrunk  # noqa: E402
 from aicall.telephony.sip.carrier import SipCarrier  # noqa: E402
 
 PERSONAL = (
@@ -117,12 +124,13 @@ class CpuWindow:
         return 100.0 * used / TICKS / seconds, udp
 
 
-def start_callee(port: int, media_port: int, workdir: Path) -> subprocess.Popen:
+def start_callee(port: int, media_port: int, workdir: Path, edge: bool) -> subprocess.Popen:
+    scenario = "sipp_callee_edge.xml" if edge else "sipp_callee.xml"
     return subprocess.Popen(
         [
-            "sipp", "-sf", str(HERE / "sipp_callee.xml"), "-i", "127.0.0.1", "-mi", "127.0.0.1",
+            "sipp", "-sf", str(HERE / scenario), "-i", "127.0.0.1", "-mi", "127.0.0.1",
             "-p", str(port), "-mp", str(media_port), "-rtp_echo", "-nostdin",
-            "-timeout", "900s", "-max_socket", "4096",
+            "-timeout", "900s", "-max_socket", "4096"
         ],
         cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -139,21 +147,36 @@ def prompt_file(hold: float, workdir: Path) -> tuple[Path, float]:
     return path, wav_seconds(path)
 
 
+def bench_edge(callee_port: int, workdir: Path) -> EdgeSupervisor:
+    """A Kamailio edge on free loopback ports whose one trunk (id 1) is the callee."""
+    settings = EdgeSettings(
+        address="127.0.0.1",
+        port=free_udp_port(),
+        local_port=free_udp_port(),
+        run_dir=workdir / "edge",
+    )
+    trunk = EdgeTrunk(id=1, proxy=f"sip:127.0.0.1:{callee_port}")
+    return EdgeSupervisor(settings, lambda: [trunk])
+
+
 async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: float) -> dict:
     workers_needed = math.ceil(args.calls / 4)
+    edge = bench_edge(callee_port, Path(tempfile.mkdtemp(prefix="aicall-edge-")))
     carrier = SipCarrier(
         bind_address="127.0.0.1",
         max_workers=workers_needed + 5,
         min_workers=workers_needed if args.prewarm else 1,
         idle_seconds=600,
+        edge=edge if args.edge == "kamailio" else None,
     )
     began = time.monotonic()
     await carrier.start()
     warm_seconds = time.monotonic() - began
-    trunk = TrunkConfig(name="bench", proxy=f"sip:127.0.0.1:{callee_port}")
+    trunk = TrunkConfig(name="bench", proxy=f"sip:127.0.0.1:{callee_port}", trunk_id=1)
     answered_at: list[float] = []
     window = CpuWindow()
     own = CpuWindow()
+    edge_window = CpuWindow()
 
     async def one(i: int) -> base.CallOutcome:
         request = CallRequest(
@@ -171,6 +194,8 @@ async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: flo
             }
         return await carrier.place_call(request, lambda: answered_at.append(time.monotonic()))
 
+    edge_ramp = CpuWindow()
+    edge_ramp.start(carrier.edge_pids())  # the edge relays every INVITE while calls start
     start = time.monotonic()
     # Speech rendering runs in short-lived espeak-ng/sox children, reaped during the ramp;
     # the media workers are still running, so they are not in these counters yet.
@@ -184,6 +209,7 @@ async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: flo
     while len(answered_at) < args.calls and time.monotonic() - start < args.calls / args.cps + 20:
         await asyncio.sleep(0.05)
     full_at = time.monotonic()
+    edge_ramp_cpu, _ = edge_ramp.stop()
     children1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     self1 = resource.getrusage(resource.RUSAGE_SELF)
     render_cpu = (children1.ru_utime + children1.ru_stime) - (
@@ -193,11 +219,14 @@ async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: flo
     measure = max(3.0, min(args.window, prompt_seconds - (full_at - start) - 2))
     window.start(carrier.worker_pids())
     own.start([os.getpid()])
+    edge_window.start(carrier.edge_pids())
     await asyncio.sleep(measure)
     concurrent = carrier.channels_in_use()
     workers_cpu, udp = window.stop()
     own_cpu, _ = own.stop()
+    edge_cpu, _ = edge_window.stop()
     pids = carrier.worker_pids()
+    edge_processes = len(carrier.edge_pids())
     pss_total_mb = sum(pss_kb(pid) for pid in pids) / 1024
     outcomes = await asyncio.gather(*tasks)
     await carrier.stop()
@@ -222,11 +251,15 @@ async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: flo
         "setup_p95_ms": 1000 * setup[int(len(setup) * 0.95) - 1] if setup else 0,
         "workers_cpu": workers_cpu,
         "carrier_cpu": own_cpu,
+        "edge_cpu": edge_cpu,
+        "edge_ramp_cpu": edge_ramp_cpu,
+        "edge_processes": edge_processes,
         "render_ms_per_call": 1000 * render_cpu / args.calls,
         "ramp_carrier_ms_per_call": 1000 * ramp_self_cpu / args.calls,
         "pss_mb": pss_total_mb,
         "udp": udp,
         "causes": sorted({o.hangup_cause for o in outcomes if o not in ok}),
+        "short": sorted(round(o.duration_seconds, 1) for o in outcomes if o not in ok)[:5],
     }
 
 
@@ -271,10 +304,16 @@ def main() -> None:
         help="a different script per call (rendered by espeak-ng as the call is placed)",
     )
     parser.add_argument("--no-reference", dest="reference", action="store_false")
+    parser.add_argument(
+        "--edge",
+        choices=["kamailio", "direct"],
+        default="kamailio",
+        help="through the Kamailio SIP edge (default) or each worker straight to the callee",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="aicall-bench-"))
     callee_port = free_udp_port()
-    callee = start_callee(callee_port, free_media_port(), workdir)
+    callee = start_callee(callee_port, free_media_port(), workdir, args.edge == "kamailio")
     try:
         prompt, prompt_seconds = prompt_file(args.hold, workdir)
         callee_cpu = CpuWindow()
@@ -284,7 +323,9 @@ def main() -> None:
     finally:
         callee.kill()
         callee.wait()
-    per_call = (ours["workers_cpu"] + ours["carrier_cpu"]) / max(1, ours["concurrent"])
+    per_call = (ours["workers_cpu"] + ours["carrier_cpu"] + ours["edge_cpu"]) / max(
+        1, ours["concurrent"]
+    )
     what = (
         "a personalised script each, then the menu's wait"
         if args.personalized
@@ -293,7 +334,8 @@ def main() -> None:
     print(f"aicall SIP carrier: {ours['calls']} calls at {args.cps:g}/s, {what}, "
           f"{prompt_seconds:.0f} s a call (G.711, echoed back by SIPp)")  # fmt: skip
     print(f"  simultaneous calls with audio   {ours['concurrent']}")
-    print(f"  failed calls                    {ours['failed']} {ours['causes'] or ''}")
+    print(f"  failed calls                    {ours['failed']} {ours['causes'] or ''} "
+          f"{ours['short'] or ''}")  # fmt: skip
     p50, p95 = ours["setup_p50_ms"], ours["setup_p95_ms"]
     print(f"  call setup rate                 {ours['setup_cps']:.1f} calls/s "
           f"(INVITE->200 p50 {p50:.0f} ms, p95 {p95:.0f} ms)")  # fmt: skip
@@ -301,6 +343,10 @@ def main() -> None:
           f"{ours['warm_seconds']:.1f} s)")  # fmt: skip
     print(f"  CPU, media workers              {ours['workers_cpu']:.0f}% of one core")
     print(f"  CPU, carrier (dialer side)      {ours['carrier_cpu']:.0f}% of one core")
+    if args.edge == "kamailio":
+        print(f"  CPU, SIP edge (Kamailio)        {ours['edge_cpu']:.1f}% of one core "
+              f"while calls are up, {ours['edge_ramp_cpu']:.1f}% while they start "
+              f"({ours['edge_processes']} processes, SIP only)")  # fmt: skip
     print(f"  CPU per call                    {per_call:.3f}% of one core")
     print(f"  CPU per call placed (carrier)   {ours['ramp_carrier_ms_per_call']:.1f} ms, "
           f"speech rendering {ours['render_ms_per_call']:.1f} ms")  # fmt: skip

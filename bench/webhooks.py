@@ -67,6 +67,7 @@ def child_env(speed: float, calls_per_second: float = 0) -> dict[str, str]:
         AICALL_SANDBOX_CALLS_PER_SECOND=str(calls_per_second),
         AICALL_SANDBOX_MAX_CHANNELS="5000",
         AICALL_LOG_LEVEL="WARNING",
+        AICALL_WEBHOOK_ALLOW_PRIVATE="1",  # the receiver listens on 127.0.0.1
     )
     return env
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what aicall needs on a fresh Debian machine: system packages, then a virtualenv.
-#   scripts/setup.sh         the service (espeak-ng, sox for speech; SIPp for SIP tests)
+#   scripts/setup.sh         the service (espeak-ng, sox for speech; Kamailio as the SIP edge;
+#                            SIPp for SIP tests)
 #   scripts/setup.sh --dev   plus the test tools (Chromium for browser tests, pytest, ruff, mypy)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,8 @@ command -v sox >/dev/null || packages+=(sox)
 # MP3 uploads (campaign audio) are converted by sox, which reads MP3 only with this plugin.
 sox -h 2>/dev/null | grep -qw mp3 || packages+=(libsox-fmt-mp3)
 command -v sipp >/dev/null || packages+=(sip-tester)
+# The SIP edge in front of the media workers (docs/sip.md); SIP tests run it too.
+[ -x /usr/sbin/kamailio ] || packages+=(kamailio)
 if [ "${1:-}" = "--dev" ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)
   # makemessages (the translation catalogue test extracts every text with xgettext).
@@ -22,6 +25,10 @@ if [ ${#packages[@]} -gt 0 ]; then
   echo "installing Debian packages: ${packages[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
+  if [[ " ${packages[*]} " == *" kamailio "* ]] && command -v systemctl >/dev/null; then
+    # aicall runs its own Kamailio on its own cfg; the distribution's service would hold 5060.
+    $sudo systemctl disable --now kamailio >/dev/null 2>&1 || true
+  fi
 fi
 
 python=${PYTHON:-python3.11}

@@ -1,14 +1,23 @@
 import pytest
 from django.test import Client
 
+from aicall.accounts.callerids import do_verify_caller_id
 from aicall.accounts.services import do_create_user
 from aicall.accounts.tokens import mint_access_token
 from aicall.campaigns.services import do_create_campaign
 
+# The caller ID the fixtures' campaigns show. Campaigns may only show a number the
+# operator verified for the account (or the trunk's own), so the fixture account has it
+# verified, as an operator would (`aicall callerid add`); tests/campaigns/test_caller_ids.py
+# checks that an unverified one is refused.
+CALLER_ID = "0281234567"
+
 
 @pytest.fixture
 def user(db):
-    return do_create_user("owner@example.com", "correct horse battery")
+    owner = do_create_user("owner@example.com", "correct horse battery")
+    do_verify_caller_id(owner.pk, CALLER_ID, "test fixture")
+    return owner
 
 
 @pytest.fixture

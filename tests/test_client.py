@@ -79,3 +79,47 @@ def test_errors_and_token_refresh(client, user):
     assert revoked.value.code == "401"
     client.secret_key = user.secret_key
     assert client.remove_do_not_call(["0901234567"]) == ["0901234567"]
+
+
+def test_client_typed_errors_and_retry_after_cap(monkeypatch):
+    import httpx
+
+    from aicall import client as client_module
+    from aicall.client import AuthError, Client, RateLimited
+
+    slept: list[float] = []
+    monkeypatch.setattr(client_module.time, "sleep", slept.append)
+    calls = {"token": 0, "limited": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("generate-access-token"):
+            calls["token"] += 1
+            body = {"status": 0, "code": "401", "message": "secret_key không chính xác"}
+            return httpx.Response(401, json=body)
+        calls["limited"] += 1
+        body = {"status": 0, "code": "429", "message": "too many requests, retry after 120 s"}
+        return httpx.Response(429, json=body, headers={"Retry-After": "120"})
+
+    transport = httpx.MockTransport(handler)
+    with Client("http://127.0.0.1:1", secret_key="wrong", transport=transport) as api:
+        try:
+            api.generate_access_token()
+            raise AssertionError("expected AuthError")
+        except AuthError as exc:
+            assert exc.code == "401" and "secret_key" in exc.message
+    assert calls["token"] == 1  # a wrong secret_key is never retried
+    with Client(
+        "http://127.0.0.1:1", access_token="t", transport=transport, max_wait_seconds=60
+    ) as api:
+        try:
+            api.progress(1)
+            raise AssertionError("expected RateLimited")
+        except RateLimited as exc:
+            assert exc.retry_after == 120
+    assert slept == [] and calls["limited"] == 1  # 120 s is over the cap: raised, not slept
+    with Client("http://127.0.0.1:1", access_token="t", transport=transport, max_retries=2) as api:
+        try:
+            api.progress(1)
+        except RateLimited:
+            pass
+    assert slept == [120.0, 120.0]  # waits what Retry-After says, not a 60 s cap

@@ -3,7 +3,7 @@
 import os
 import sys
 
-ALIASES = {"rotate-secret": "rotate_secret"}
+ALIASES = {"rotate-secret": "rotate_secret", "sip-edge": "sip_edge"}
 
 
 def main() -> None:

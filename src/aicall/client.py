@@ -28,7 +28,15 @@ import httpx
 from aicall.webhooks.signing import SignatureError
 from aicall.webhooks.signing import verify as verify_webhook
 
-__all__ = ["ApiError", "Client", "SignatureError", "verify_webhook"]
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "Client",
+    "RateLimited",
+    "SignatureError",
+    "ValidationError",
+    "verify_webhook",
+]
 
 
 class ApiError(Exception):
@@ -40,6 +48,29 @@ class ApiError(Exception):
         self.field = field
 
 
+class AuthError(ApiError):
+    """`401`: a wrong secret_key or an access_token the server refuses (never retried)."""
+
+
+class ValidationError(ApiError):
+    """`400`: the input named by `field` was refused; nothing changed."""
+
+
+class RateLimited(ApiError):
+    """`429` still there after the retries, or a wait longer than `max_wait_seconds`."""
+
+    def __init__(self, http_status: int, code: str, message: str, retry_after: float):
+        super().__init__(http_status, code, message)
+        self.retry_after = retry_after
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "1")))
+    except ValueError:
+        return 1.0
+
+
 class Client:
     def __init__(
         self,
@@ -49,6 +80,7 @@ class Client:
         access_token: str | None = None,
         timeout: float = 30.0,
         max_retries: int = 3,
+        max_wait_seconds: float = 300.0,
         transport: httpx.BaseTransport | None = None,
     ):
         if not (secret_key or access_token):
@@ -56,6 +88,7 @@ class Client:
         self.secret_key = secret_key
         self.access_token = access_token
         self.max_retries = max_retries
+        self.max_wait_seconds = max_wait_seconds
         self.http = httpx.Client(
             base_url=base_url.rstrip("/") + "/api", timeout=timeout, transport=transport
         )
@@ -76,7 +109,10 @@ class Client:
             response = self.http.request(method, path, **kwargs)
             if response.status_code != 429 or attempt == self.max_retries:
                 return response
-            time.sleep(min(float(response.headers.get("Retry-After", "1")), 60.0))
+            wait = _retry_after(response)
+            if wait > self.max_wait_seconds:
+                return response  # raised as RateLimited(retry_after) by _check
+            time.sleep(wait)  # what the server said: an earlier retry is refused again
         raise AssertionError("unreachable")
 
     @staticmethod
@@ -86,12 +122,12 @@ class Client:
         except ValueError as exc:
             raise ApiError(response.status_code, str(response.status_code), response.text) from exc
         if body.get("status") != 1:
-            raise ApiError(
-                response.status_code,
-                str(body.get("code")),
-                str(body.get("message")),
-                body.get("field"),
-            )
+            code, message = str(body.get("code")), str(body.get("message"))
+            status = response.status_code
+            if status == 429:
+                raise RateLimited(status, code, message, _retry_after(response))
+            kind = {401: AuthError, 400: ValidationError}.get(status, ApiError)
+            raise kind(status, code, message, body.get("field"))
         return body
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict:

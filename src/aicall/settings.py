@@ -4,13 +4,24 @@ import os
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from aicall.config import data_dir, signing_secret
 
 DATA_DIR = data_dir()
 SECRET_KEY = signing_secret()
 DEBUG = os.environ.get("AICALL_DEBUG") == "1"
-ALLOWED_HOSTS = [h for h in os.environ.get("AICALL_ALLOWED_HOSTS", "*").split(",") if h]
+# Development mode: any Host header. Otherwise the host names must be named; unset, only
+# loopback names are answered (`aicall serve` refuses to listen beyond loopback then).
+DEV = os.environ.get("AICALL_DEV") == "1"
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+_hosts = [h.strip() for h in os.environ.get("AICALL_ALLOWED_HOSTS", "").split(",") if h.strip()]
+if "*" in _hosts and not DEV:
+    raise ImproperlyConfigured(
+        "AICALL_ALLOWED_HOSTS=* answers any Host header (password-reset and cache poisoning): "
+        "name the host names, e.g. calls.example.com, or set AICALL_DEV=1 for development"
+    )
+ALLOWED_HOSTS = _hosts or (["*"] if DEV else LOOPBACK_HOSTS)
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("AICALL_CSRF_TRUSTED_ORIGINS", "").split(",") if o
 ]
@@ -22,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     # Only for its templates and static files: /api/docs serves Swagger UI from the app
     # itself (without it, django-ninja loads it from a CDN and the page is blank offline).
     "ninja",
@@ -37,7 +49,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that answers on its own, so that those answers carry CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # API answers only (api/http.py): gzip outside brotli, so that br wins when asked for.
+    "aicall.api.http.ApiGZipMiddleware",
+    "aicall.api.http.ApiBrotliMiddleware",
+    "aicall.metrics.ApiMetricsMiddleware",
+    "aicall.api.http.ApiMethodsMiddleware",
     "aicall.api.middleware.ApiJsonErrorsMiddleware",
     "aicall.api.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -134,7 +153,8 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 # A 100,000-contact import is ~10 MB of JSON; the limit keeps a runaway body out.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("AICALL_MAX_BODY_BYTES", 64 * 1024 * 1024))
-DATA_UPLOAD_MAX_NUMBER_FIELDS = 100_000
+# PHP clients send a contact as 2-5 form fields (contacts[0][phone_number]=…).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Uploaded files stop at AICALL_MAX_UPLOAD_BYTES before anything stores them whole.
 FILE_UPLOAD_HANDLERS = [
@@ -143,9 +163,43 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
+# CORS for the API only, for the origins listed (none by default: browsers of other sites
+# get no access). "*" allows any origin; tokens travel in headers or the query, never in
+# cookies, so credentials are not allowed.
+CORS_URLS_REGEX = r"^/api/.*$"
+_cors_origins = [o.strip() for o in os.environ.get("AICALL_CORS_ORIGINS", "").split(",")]
+CORS_ALLOW_ALL_ORIGINS = "*" in _cors_origins
+CORS_ALLOWED_ORIGINS = [o for o in _cors_origins if o and o != "*"]
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "idempotency-key", "if-none-match")
+CORS_EXPOSE_HEADERS = (
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+    "Idempotent-Replayed",
+    "ETag",
+    "Content-Disposition",
+)
+CORS_PREFLIGHT_MAX_AGE = 3600
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
+# Behind a TLS proxy (README, "Running behind a TLS proxy"): cookies only over HTTPS, HSTS,
+# and the proxy's X-Forwarded-Proto believed. Plain-HTTP requests are redirected, except
+# /metrics, which a local scraper reads without TLS.
+HTTPS = os.environ.get("AICALL_HTTPS") == "1"
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = os.environ.get("AICALL_HTTPS_REDIRECT", "1") == "1"
+    SECURE_REDIRECT_EXEMPT = [r"^metrics$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("AICALL_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("AICALL_HSTS_INCLUDE_SUBDOMAINS") == "1"
 
 AICALL: dict[str, Any] = {
     # auto (unset): SIP for calls whose campaign has a trunk, the sandbox for the others;
@@ -167,6 +221,18 @@ AICALL: dict[str, Any] = {
     "SIP_MAX_WORKERS": int(os.environ.get("AICALL_SIP_MAX_WORKERS", "250")),
     # Workers started with the dialer (4 calls each), so the first burst need not wait.
     "SIP_MIN_WORKERS": int(os.environ.get("AICALL_SIP_MIN_WORKERS", "1")),
+    # The SIP edge (docs/sip.md): `kamailio` runs Kamailio in front of the workers as the one
+    # SIP address towards trunks (supervised by the dialer); `external` uses one run as a
+    # system service from `aicall sip-edge config`; `direct` lets each worker call the trunk.
+    "SIP_EDGE": os.environ.get("AICALL_SIP_EDGE", "kamailio"),
+    "SIP_EDGE_ADDRESS": os.environ.get("AICALL_SIP_EDGE_ADDRESS", ""),  # "" = the host's IP
+    "SIP_EDGE_PORT": int(os.environ.get("AICALL_SIP_EDGE_PORT", "5060")),
+    "SIP_EDGE_ADVERTISE": os.environ.get(
+        "AICALL_SIP_EDGE_ADVERTISE", os.environ.get("AICALL_SIP_PUBLIC_ADDRESS", "")
+    ),
+    "SIP_EDGE_LOCAL_PORT": int(os.environ.get("AICALL_SIP_EDGE_LOCAL_PORT", "5090")),
+    "SIP_EDGE_RUN_DIR": os.environ.get("AICALL_SIP_EDGE_RUN_DIR", str(DATA_DIR / "sip-edge")),
+    "SIP_EDGE_BINARY": os.environ.get("AICALL_SIP_EDGE_BINARY", "kamailio"),
     # API budgets (docs/api-extensions.md): per account, and failed secret_key guesses per
     # client address. X-Forwarded-For is only believed behind a proxy you configure.
     "API_RATE_PER_SECOND": float(os.environ.get("AICALL_API_RATE_PER_SECOND", "100")),
@@ -176,6 +242,10 @@ AICALL: dict[str, Any] = {
     # Sign-in throttle (accounts/throttle.py): wrong passwords per address and per account.
     "LOGIN_MAX_FAILURES": int(os.environ.get("AICALL_LOGIN_MAX_FAILURES", "10")),
     "LOGIN_FAILURE_WINDOW_SECONDS": float(os.environ.get("AICALL_LOGIN_WINDOW_SECONDS", "900")),
+    # /metrics and the dialer's metrics port (metrics_access.py): a Bearer token, or these
+    # addresses (comma-separated, CIDR allowed).
+    "METRICS_TOKEN": os.environ.get("AICALL_METRICS_TOKEN", ""),
+    "METRICS_ALLOW": os.environ.get("AICALL_METRICS_ALLOW", "127.0.0.0/8,::1"),
     "TRUST_X_FORWARDED_FOR": os.environ.get("AICALL_TRUST_X_FORWARDED_FOR") == "1",
     "IDEMPOTENCY_TTL_SECONDS": 24 * 3600,
     # Uploads (upload_limits.py, web/spreadsheets.py): the largest file, what a contacts or
@@ -194,6 +264,18 @@ AICALL: dict[str, Any] = {
     "WEBHOOK_MAX_RETRY_SECONDS": float(os.environ.get("AICALL_WEBHOOK_MAX_RETRY", "3600")),
     "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("AICALL_WEBHOOK_TIMEOUT", "10")),
     "WEBHOOK_CONCURRENCY": int(os.environ.get("AICALL_WEBHOOK_CONCURRENCY", "100")),
+    # At most this many POSTs in flight per account, so that one account's slow receiver
+    # cannot take every slot of the sender from the others.
+    "WEBHOOK_ACCOUNT_CONCURRENCY": int(os.environ.get("AICALL_WEBHOOK_ACCOUNT_CONCURRENCY", "10")),
+    # Deliver to loopback/private/link-local addresses (development and tests only).
+    "WEBHOOK_ALLOW_PRIVATE": os.environ.get("AICALL_WEBHOOK_ALLOW_PRIVATE") == "1",
+    # Host names an IVR transfer may name in a sip: URI (comma-separated); phone numbers
+    # always go out through the call's trunk.
+    "TRANSFER_SIP_DOMAINS": [
+        host.strip().lower()
+        for host in os.environ.get("AICALL_TRANSFER_SIP_DOMAINS", "").split(",")
+        if host.strip()
+    ],
     # Pacing when a campaign has no trunk (the sandbox); 0 calls/s means unlimited.
     "SANDBOX_MAX_CHANNELS": int(os.environ.get("AICALL_SANDBOX_MAX_CHANNELS", "200")),
     "SANDBOX_CALLS_PER_SECOND": float(os.environ.get("AICALL_SANDBOX_CALLS_PER_SECOND", "50")),

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.test import Client
 
+from aicall.accounts.callerids import do_verify_caller_id
 from aicall.api.csv_export import COLUMNS
 from aicall.campaigns.services import do_create_campaign
 from tests.factories import finished_call
@@ -14,6 +15,7 @@ T0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
 def _dataset(user, other_user):
     user.created_at = T0 - timedelta(days=1)
     user.save(update_fields=["created_at"])
+    do_verify_caller_id(user.pk, "028")
     first = do_create_campaign(user.pk, {"name": "a", "campaign_type": "ivr", "caller_id": "028"})
     second = do_create_campaign(user.pk, {"name": "b", "campaign_type": "ivr"})
     theirs = do_create_campaign(other_user.pk, {"name": "t", "campaign_type": "ivr"})

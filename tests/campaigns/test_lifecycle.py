@@ -250,3 +250,32 @@ def test_a_test_call_refuses_a_bad_number_and_fills_an_otp(user, other_user):
     assert error.value.field == "otp_code"
     other = do_create_campaign(other_user.pk, {"name": "x", "campaign_type": "ivr"})
     assert find_test_call(other, call.pk) is None
+
+
+def test_campaign_status_webhook_events_when_asked_for(user):
+    from aicall.webhooks.models import WebhookDelivery
+
+    quiet = do_start_campaign(ivr(user, webhook_url="https://e.com/h"))  # not asked for
+    campaign = ivr(user, webhook_url="https://e.com/h", webhook_campaign_events=True)
+    do_start_campaign(campaign)
+    import_contacts(campaign, [{"phone_number": "0901234567"}])
+    finish(Call.objects.get(campaign=campaign), state=40, cause="NORMAL CLEARING")
+    now = timezone.now()
+    advance_campaigns(now)
+    do_archive_campaign(Campaign.objects.get(pk=campaign.pk))
+    events = list(
+        WebhookDelivery.objects.filter(campaign=campaign).order_by("id").values_list("payload")
+    )
+    changes = [(e["data"]["previous_status"], e["data"]["status"]) for (e,) in events]
+    assert changes == [("draft", "running"), ("running", "completed"), ("completed", "archived")]
+    first = events[0][0]
+    assert first["event"] == "campaign.status" and first["data"]["campaign_id"] == campaign.pk
+    assert re_time(first["data"]["changed_at"])
+    assert not WebhookDelivery.objects.filter(campaign=quiet).exists()
+    assert WebhookDelivery.objects.filter(call__isnull=True).count() == 3
+
+
+def re_time(text: str) -> bool:
+    import re
+
+    return re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", text) is not None

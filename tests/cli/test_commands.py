@@ -41,7 +41,7 @@ def test_createuser_campaign_and_rotate_secret(db_path):
     assert rotated.returncode == 0
     assert json.loads(rotated.stdout)["secret_key"] != user["secret_key"]
 
-    made = aicall(
+    create = [
         "campaign",
         "create",
         "--email",
@@ -57,8 +57,14 @@ def test_createuser_campaign_and_rotate_secret(db_path):
         "00:00-24:00",
         "--max-concurrent",
         "5",
-        env_db=db_path,
-    )
+    ]
+    # A caller ID the operator has not verified for the account is refused...
+    refused = aicall(*create, env_db=db_path)
+    assert refused.returncode == 1 and "caller_id is not verified" in refused.stderr
+    verified = aicall("callerid", "add", "--email", "a@example.com", "0281234567", env_db=db_path)
+    assert json.loads(verified.stdout)["caller_ids"] == ["0281234567"]
+    # ...and accepted once verified.
+    made = aicall(*create, env_db=db_path)
     assert made.returncode == 0, made.stderr
     campaign_id = json.loads(made.stdout)["campaign_id"]
     stopped = aicall("campaign", "stop", str(campaign_id), env_db=db_path)

@@ -63,3 +63,28 @@ def test_fast_path_agrees_with_phonenumbers_on_random_numbers():
             )
             assert fast == slow, written
             assert _slow_e164(written) == slow
+
+
+def test_restricted_shapes_agree_with_phonenumbers_on_random_numbers():
+    """The (prefix, length) cache of restricted numbers says what phonenumbers says."""
+    from aicall.lib.phones import (
+        _RESTRICTED_TYPES,
+        RESTRICTED_FIRST_DIGITS,
+        is_restricted_destination,
+    )
+
+    rng = random.Random(11)
+    for n in range(40_000):
+        length = rng.choice([7, 8, 9, 10])
+        # Half of them in the 1xxx/6x/7x ranges, where the restricted numbers live.
+        first = rng.choice("167") if n % 2 else str(rng.randint(1, 9))
+        nsn = first + "".join(rng.choice("0123456789") for _ in range(length - 1))
+        e164 = to_e164("+84" + nsn)
+        if e164 is None:
+            continue
+        expected = nsn.startswith(("1900", "1800")) or (
+            phonenumbers.number_type(phonenumbers.parse(e164)) in _RESTRICTED_TYPES
+        )
+        assert is_restricted_destination(e164) == expected, e164
+        if expected:
+            assert nsn[0] in RESTRICTED_FIRST_DIGITS, e164

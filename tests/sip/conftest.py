@@ -30,3 +30,9 @@ def own_rtp_ports(settings):
     """Tests of other checkouts may run at the same time: keep our RTP ports apart."""
     base = random.randrange(30000, 50000, 100)
     settings.AICALL = {**settings.AICALL, "SIP_RTP_PORT_BASE": base}
+
+
+@pytest.fixture(autouse=True)
+def direct_sip(settings):
+    """SIP tests that are not about the edge call the SIPp trunk directly from the workers."""
+    settings.AICALL = {**settings.AICALL, "SIP_EDGE": "direct"}

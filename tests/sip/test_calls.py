@@ -112,14 +112,14 @@ def test_callee_hangs_up_after_5_seconds(sipp):
 
 def test_trunk_with_digest_authentication(sipp):
     callee = sipp("digest_auth.xml")
-    trunk = {"username": "trunkuser", "password": "s3cret-pw"}
+    trunk = {"username": "trunkuser", "password": "s3cret-pw", "realm": "trunk.test"}
     outcome, _ = asyncio.run(place(callee, request(callee, trunk=trunk)))
     assert outcome.answered and outcome.hangup_cause == base.NORMAL_CLEARING
 
 
 def test_digest_authentication_with_a_wrong_password_is_rejected(sipp):
     callee = sipp("digest_auth.xml")
-    trunk = {"username": "trunkuser", "password": "wrong"}
+    trunk = {"username": "trunkuser", "password": "wrong", "realm": "trunk.test"}
     outcome, _ = asyncio.run(place(callee, request(callee, trunk=trunk)))
     assert not outcome.answered
     assert (outcome.hangup_cause, outcome.sip_code) == (base.CALL_REJECTED, 403)
@@ -217,7 +217,7 @@ def test_refused_refer_falls_back_to_a_bridged_second_leg(sipp):
 
 def test_proxy_authentication_407_is_answered_with_the_trunk_credentials(sipp):
     callee = sipp("digest_auth_407.xml")
-    trunk = {"username": "trunkuser", "password": "s3cret-pw"}
+    trunk = {"username": "trunkuser", "password": "s3cret-pw", "realm": "trunk.test"}
     outcome, _ = asyncio.run(place(callee, request(callee, trunk=trunk)))
     assert outcome.answered and outcome.hangup_cause == base.NORMAL_CLEARING
 

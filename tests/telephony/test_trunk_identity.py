@@ -12,6 +12,7 @@ from aicall.telephony.admin import TrunkForm
 from aicall.telephony.models import Trunk, TrunkHealth
 from aicall.telephony.services import TrunkError, clean_trunk
 from aicall.telephony.trunks import trunk_config
+from tests.telephony.passwords import password_from_env
 
 BASE = {"name": "t", "proxy": "sip:10.0.0.1:5060"}
 
@@ -19,7 +20,8 @@ BASE = {"name": "t", "proxy": "sip:10.0.0.1:5060"}
 def aicall(*args) -> object:
     out = io.StringIO()
     with redirect_stdout(out):
-        call_command(*args)
+        with password_from_env(args) as argv:
+            call_command(*argv)
     return json.loads(out.getvalue())
 
 

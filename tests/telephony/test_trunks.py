@@ -1,6 +1,8 @@
 import io
 import json
+import os
 from contextlib import redirect_stdout
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,13 +19,16 @@ def aicall(*args) -> object:
     return json.loads(out.getvalue())
 
 
-def add(name, *extra):
-    return aicall("trunk", "add", "--name", name, "--proxy", "sip:10.0.0.1:5060", *extra)
+def add(name, *extra, password=None):
+    """`aicall trunk add`; a password goes in AICALL_TRUNK_PASSWORD, never in argv."""
+    env = {"AICALL_TRUNK_PASSWORD": password} if password is not None else {}
+    with mock.patch.dict(os.environ, env):
+        return aicall("trunk", "add", "--name", name, "--proxy", "sip:10.0.0.1:5060", *extra)
 
 
 @pytest.mark.django_db
 def test_first_trunk_is_default_and_list_never_shows_passwords():
-    first = add("viettel", "--username", "u1", "--password", "pw-secret-1", "--cps", "20")
+    first = add("viettel", "--username", "u1", "--cps", "20", password="pw-secret-1")
     second = add("vnpt", "--number-format", "e164", "--dtmf-pt", "96", "--transport", "tcp")
     assert first["default"] is True and second["default"] is False
     listed = aicall("trunk", "list")
@@ -75,7 +80,7 @@ def test_duplicate_and_unknown_names_are_errors():
 @pytest.mark.django_db
 def test_trunk_for_a_campaign_prefers_campaign_then_account_then_default(ivr_campaign, user):
     assert trunk_config_for(ivr_campaign) is None
-    add("default-trunk", "--username", "u", "--password", "pw-x9", "--max-channels", "5")
+    add("default-trunk", "--username", "u", "--max-channels", "5", password="pw-x9")
     add("account-trunk")
     add("campaign-trunk")
     config = trunk_config_for(ivr_campaign)
@@ -110,7 +115,7 @@ def test_assign_routes_an_account_or_a_campaign_through_a_trunk(ivr_campaign, us
 
 @pytest.mark.django_db
 def test_admin_never_shows_a_trunk_password(admin_client):
-    add("secret-trunk", "--username", "u", "--password", "pw-hidden-42")
+    add("secret-trunk", "--username", "u", password="pw-hidden-42")
     trunk = Trunk.objects.get(name="secret-trunk")
     page = admin_client.get(f"/admin/telephony/trunk/{trunk.pk}/change/")
     assert page.status_code == 200 and b"pw-hidden-42" not in page.content

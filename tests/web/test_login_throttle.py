@@ -107,3 +107,26 @@ def test_password_change_applies_all_four_validators(web, password, reason):
         {"old_password": GOOD, "new_password1": password, "new_password2": password},
     )
     assert reason in answer.text
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_than_ten_checked(transactional_db):
+    import threading
+
+    do_create_user("burst@example.com", "burst horse battery")
+    answers: list[int] = []
+    start = threading.Barrier(25)
+
+    def guess(n: int) -> None:
+        client = Client(REMOTE_ADDR="203.0.113.60")
+        start.wait()
+        answers.append(sign_in(client, f"wrong-{n}", email="burst@example.com").status_code)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(25)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(answers) == 25
+    assert answers.count(200) <= 10 and answers.count(429) >= 15
+    assert set(answers) <= {200, 429}
+    assert LoginFailure.objects.filter(key="ip:203.0.113.60").count() == answers.count(200)

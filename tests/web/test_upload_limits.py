@@ -69,6 +69,11 @@ def test_the_size_limit_message_says_the_limit(web, ivr_campaign, limits):
     assert not DoNotCall.objects.exists()
 
 
+def test_the_upload_page_says_the_limits(web, ivr_campaign):
+    page = web.get(f"/campaigns/{ivr_campaign.pk}/contacts/")
+    assert "Tối đa 20 MB và 100,000 dòng." in page.text
+
+
 def test_vietnamese_message_for_a_large_file(web, ivr_campaign, limits):
     limits(MAX_UPLOAD_BYTES=1024 * 1024)
     big = SimpleUploadedFile("big.csv", b"phone_number\n" + b"0901234567\n" * 200_000)

@@ -50,6 +50,7 @@ def test_serve_delivers_every_call_event_to_a_flaky_receiver(user, tmp_path):
         AICALL_WEBHOOK_FIRST_RETRY="0.2",
         AICALL_WEBHOOK_MAX_RETRY="0.5",
         AICALL_WEBHOOK_TIMEOUT="2",
+        AICALL_WEBHOOK_ALLOW_PRIVATE="1",  # the receiver listens on 127.0.0.1
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "aicall", "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -132,7 +132,9 @@ def test_gives_up_after_the_retry_window_then_resend_delivers(user, fast_retries
         receiver.fail_first = 0
         deliveries = list(WebhookDelivery.objects.all())
         assert {d.status for d in deliveries} == {DeliveryStatus.FAILED}
-        assert all(d.attempts >= 3 and d.last_status_code == 500 for d in deliveries)
+        assert all(d.attempts >= 3 and d.last_status_code == 500 for d in deliveries), [
+            (d.attempts, d.last_status_code, d.last_error) for d in deliveries
+        ]
         assert not receiver.events
         do_resend_delivery(deliveries[0])
         run_sender_until_settled()

@@ -1,8 +1,31 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from aicall.accounts.models import User
+from aicall.accounts.callerids import CALLER_ID_WRITTEN, caller_id_key
+from aicall.accounts.models import User, VerifiedCallerId
 from aicall.accounts.services import do_rotate_secret_key, do_set_active
+
+
+class VerifiedCallerIdForm(forms.ModelForm):
+    class Meta:
+        model = VerifiedCallerId
+        fields = ["number", "note"]
+
+    def clean_number(self) -> str:
+        number = self.cleaned_data["number"].strip()
+        if not CALLER_ID_WRITTEN.match(number):
+            raise forms.ValidationError("digits only (an optional leading +)")
+        return caller_id_key(number)
+
+
+class VerifiedCallerIdInline(admin.TabularInline):
+    """Numbers the operator checked belong to the customer; its campaigns may show them."""
+
+    model = VerifiedCallerId
+    form = VerifiedCallerIdForm
+    extra = 0
+    readonly_fields = ["created_at"]
 
 
 @admin.register(User)
@@ -15,9 +38,11 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password", "full_name"]}),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "default_trunk"]}),
+        ("Destinations", {"fields": ["allow_restricted_destinations"]}),
         ("Dates", {"fields": ["created_at", "secret_rotated_at", "last_login"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    inlines = [VerifiedCallerIdInline]
     actions = ["rotate_secret_key", "disable_accounts", "enable_accounts"]
 
     @admin.action(description="Rotate secret_key (every access_token of the account stops working)")

@@ -38,6 +38,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     default_trunk = models.ForeignKey(
         "telephony.Trunk", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set by the operator only (admin, `aicall destinations allow`): premium-rate,
+    # shared-cost and 1900/1800 numbers may be imported and be transfer targets.
+    allow_restricted_destinations = models.BooleanField(default=False)
 
     objects = UserManager()
 
@@ -50,6 +53,27 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+
+class VerifiedCallerId(models.Model):
+    """A number the operator checked belongs to the account: its campaigns may show it.
+
+    Added by the operator only (`aicall callerid add`, the admin), never by the customer:
+    showing someone else's number is caller-ID spoofing, which carriers and the law forbid.
+    """
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="verified_caller_ids")
+    number = models.CharField(max_length=20)  # digits, as `callerids.caller_id_key` gives
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "number"], name="verified_caller_id_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
 
 
 class LoginFailure(models.Model):

@@ -34,3 +34,9 @@ def user_for_secret_key(secret_key: object) -> User | None:
 def do_set_active(user: User, active: bool) -> None:
     user.is_active = active
     user.save(update_fields=["is_active"])
+
+
+def do_set_restricted_destinations(user: User, allowed: bool) -> None:
+    """Operator: let the account (or not) call premium-rate and 1900/1800 numbers."""
+    user.allow_restricted_destinations = allowed
+    user.save(update_fields=["allow_restricted_destinations"])

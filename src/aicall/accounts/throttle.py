@@ -5,17 +5,28 @@ the database (`LoginFailure`), so the count holds across every web process and r
 Once a key has `LOGIN_MAX_FAILURES` (default 10) failures in the window, sign-in attempts
 under that key are refused without checking the password until the oldest failures age
 out; refused attempts are not counted, so a person who keeps retrying is let in on time.
+
+An attempt is written as a failure *before* its password is checked and taken back if it
+turns out right (or is refused): checking a password takes a good part of a second, and a
+burst of parallel guesses must not all pass a count made before any of them failed.
 A successful sign-in clears the account's failures, never the address's: otherwise an
 attacker could reset their address's count by signing in to an account of their own.
 """
 
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
 from aicall.accounts.models import LoginFailure
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    row_ids: list[int]
+    retry_after_seconds: int  # 0: go ahead and check the password
 
 
 def _policy() -> tuple[int, float]:
@@ -31,15 +42,14 @@ def _keys(address: str, email: str) -> list[str]:
     return [f"ip:{address[:200]}", *([_account_key(email)] if email.strip() else [])]
 
 
-def login_retry_after(address: str, email: str) -> int:
-    """Seconds until a sign-in for this address and email may be tried; 0 when it may now."""
+def _retry_after(keys: list[str], exclude_ids: list[int]) -> int:
     limit, window = _policy()
     now = timezone.now()
-    since = now - timedelta(seconds=window)
     wait = 0.0
-    for key in _keys(address, email):
+    for key in keys:
         times = list(
-            LoginFailure.objects.filter(key=key, failed_at__gte=since)
+            LoginFailure.objects.filter(key=key, failed_at__gte=now - timedelta(seconds=window))
+            .exclude(id__in=exclude_ids)
             .order_by("-failed_at")
             .values_list("failed_at", flat=True)[:limit]
         )
@@ -49,14 +59,26 @@ def login_retry_after(address: str, email: str) -> int:
     return max(1, math.ceil(wait)) if wait > 0 else 0
 
 
-def do_record_login_failure(address: str, email: str) -> None:
-    """Count one wrong password against the address and the account (and forget old ones)."""
+def do_start_login_attempt(address: str, email: str) -> LoginAttempt:
+    """Counts this attempt as a failure now, and says whether it may go ahead: if not
+    (retry_after_seconds > 0) it has already been taken back."""
     _, window = _policy()
     now = timezone.now()
     LoginFailure.objects.filter(failed_at__lt=now - timedelta(seconds=window)).delete()
-    LoginFailure.objects.bulk_create(
-        [LoginFailure(key=key, failed_at=now) for key in _keys(address, email)]
-    )
+    keys = _keys(address, email)
+    row_ids = [LoginFailure.objects.create(key=key, failed_at=now).pk for key in keys]
+    wait = _retry_after(keys, row_ids)
+    if wait:
+        LoginFailure.objects.filter(id__in=row_ids).delete()
+    return LoginAttempt(row_ids, wait)
+
+
+def do_end_login_attempt(attempt: LoginAttempt, *, failed: bool) -> None:
+    """A wrong password stays counted; anything else (a success, no password given) is
+    taken back."""
+    if failed:
+        return
+    LoginFailure.objects.filter(id__in=attempt.row_ids).delete()
 
 
 def do_clear_login_failures(email: str) -> None:

@@ -21,6 +21,15 @@ class CampaignSettingsIn(Schema):
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_call_started: bool | None = None
+    webhook_campaign_events: bool | None = None
+    voice: str | None = None
+    speech_rate: int | None = None
+    otp_lead_text: str | None = None
+    otp_again_text: str | None = None
+    otp_replay_text: str | None = None
+    otp_closing_text: str | None = None
+    otp_pause_ms: int | None = None
+    otp_recorded_digits: bool | None = None
 
 
 class Progress(Schema):
@@ -51,6 +60,17 @@ class CampaignOut(Schema):
     webhook_url: str
     webhook_secret: str
     webhook_call_started: bool
+    webhook_campaign_events: bool
+    voice: str
+    speech_rate: int
+    audio_seconds: float | None
+    audio_name: str
+    otp_lead_text: str
+    otp_again_text: str
+    otp_replay_text: str
+    otp_closing_text: str
+    otp_pause_ms: int
+    otp_recorded_digits: bool
     created_at: str
     started_at: str
     scheduled_start_at: str = ""
@@ -151,3 +171,28 @@ class DoNotCallChange(Schema):
     status: int = 1
     message: str
     results: list[str]
+
+
+class AudioOut(Schema):
+    audio_seconds: float | None
+
+
+class AudioSuccess(Schema):
+    status: int = 1
+    results: AudioOut
+
+
+class DigitOut(Schema):
+    digit: str
+    audio_seconds: float
+    uploaded_at: str
+
+
+class DigitsOut(Schema):
+    complete: bool
+    digits: list[DigitOut]
+
+
+class DigitsSuccess(Schema):
+    status: int = 1
+    results: DigitsOut

@@ -1,5 +1,6 @@
 """`format=csv` on export and call-log: the same call objects, streamed as CSV.
 
+Text cells a spreadsheet would evaluate as a formula are neutralised (lib/spreadsheet.py).
 A download is the whole time range: `limit` and `offset` are ignored (a customer pressing
 "download" expects every call of the period, not the first page of ten). Rows are read from
 the database in chunks while they are sent, so a million rows take the memory of a chunk.
@@ -15,6 +16,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 
 from aicall.calls.models import Call
 from aicall.calls.queries import iter_call_objects
+from aicall.lib.spreadsheet import safe_row
 
 COLUMNS = (
     "call_id",
@@ -40,7 +42,7 @@ def csv_lines(calls: QuerySet[Call]) -> Iterator[bytes]:
     yield writer.writerow(COLUMNS).encode()
     batch: list[str] = []
     for call in iter_call_objects(calls):
-        batch.append(writer.writerow([call[column] for column in COLUMNS]))
+        batch.append(writer.writerow(safe_row([call[column] for column in COLUMNS])))
         if len(batch) >= 500:
             yield "".join(batch).encode()
             batch.clear()

@@ -7,6 +7,7 @@ from aicall.api.idempotency import HEADER, idempotent_import
 from aicall.api.responses import ok
 from aicall.calls.services import import_contacts
 from aicall.campaigns.models import Campaign
+from aicall.metrics import record_import
 
 
 def import_response(outcome, total: int) -> HttpResponse:
@@ -15,6 +16,7 @@ def import_response(outcome, total: int) -> HttpResponse:
         {"phone_number": contact.phone_as_sent, "call_id": call_id}
         for contact, call_id in zip(accepted, outcome.call_ids, strict=True)
     ]
+    record_import(total, len(results))
     return ok(
         message=f"Ghi nhận thành công {len(results)} trên {total} bản ghi",
         results=results,

@@ -3,11 +3,14 @@
 import logging
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Swagger
 from ninja.errors import HttpError, ValidationError
 
+from aicall.api.audio import router as audio_router
 from aicall.api.auth import Refused
+from aicall.api.bodies import MalformedBody
 from aicall.api.campaigns import router as campaigns_router
 from aicall.api.dnc import router as dnc_router
 from aicall.api.original import router as original_router
@@ -38,6 +41,10 @@ Extensions (ours, additive; the four original endpoints answer exactly as before
 - Campaign management (`/campaigns`, `/campaigns/{id}`, start, stop, progress) and the
   do-not-call list (`/do-not-call`). Bad settings are code `400` with `field` naming the
   input; another account's campaign is `01`.
+- What the callee hears: per campaign `voice`, `speech_rate` and the voice-OTP wording;
+  `POST`/`DELETE /campaigns/{id}/audio` (an uploaded WAV/MP3 instead of speech),
+  `GET /campaigns/{id}/preview.wav` (listen before launch), `/recorded-digits` (the
+  account's own recordings of 0-9 for OTP codes).
 - `format=csv` on export and call-log streams every call of the time range as CSV (same
   columns as the call objects; `limit`/`offset` do not apply to a download).
 - Webhooks per campaign (`webhook_url`, `webhook_secret`, `webhook_call_started`): signed
@@ -65,11 +72,17 @@ api = NinjaAPI(
 api.add_router("/", original_router)
 api.add_router("/", campaigns_router)
 api.add_router("/", dnc_router)
+api.add_router("/", audio_router)
 
 
 @api.exception_handler(Refused)
 def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
     return exc.response
+
+
+@api.exception_handler(MalformedBody)
+def malformed(request: HttpRequest, exc: MalformedBody) -> HttpResponse:
+    return fail("400", str(exc), 400, field="body")
 
 
 @api.exception_handler(RequestDataTooBig)
@@ -90,6 +103,18 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return fail(str(exc.status_code), str(exc), exc.status_code)
+
+
+@api.exception_handler(OperationalError)
+def database_busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    # SQLite's one write lock was not free within the busy timeout: a clear, retryable
+    # answer rather than a 500. Anything else the database refused is a real error.
+    if "locked" not in str(exc) and "busy" not in str(exc):
+        return crashed(request, exc)
+    log.warning("database busy in %s %s: %s", request.method, request.path, exc)
+    response = fail("503", "the database is busy, retry after 2 s", 503)
+    response["Retry-After"] = "2"
+    return response
 
 
 @api.exception_handler(Exception)

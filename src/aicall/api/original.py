@@ -1,13 +1,14 @@
 """The original service's four endpoints, byte-compatible with its document."""
 
-import orjson
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response, set_response_etag
 from ninja import Router
 
 from aicall.accounts.services import user_for_secret_key
 from aicall.accounts.tokens import mint_access_token
 from aicall.api import schemas
 from aicall.api.auth import account_and_campaign, account_of
+from aicall.api.bodies import MalformedBody, request_data
 from aicall.api.csv_export import csv_download, wants_csv
 from aicall.api.imports import run_import
 from aicall.api.responses import (
@@ -60,13 +61,6 @@ _PAGING = [
 ]
 
 
-def _parse_body(request: HttpRequest) -> object:
-    try:
-        return orjson.loads(request.body) if request.body.strip() else None
-    except orjson.JSONDecodeError:
-        return None
-
-
 @router.post(
     "/campaigns/{campaign_id}/import",
     response={200: schemas.ImportSuccess, **_FAIL},
@@ -84,7 +78,12 @@ def import_contacts(request: HttpRequest, campaign_id: str) -> HttpResponse:
 
 
 def _import_contacts(request: HttpRequest, campaign_id: str) -> HttpResponse:
-    body = _parse_body(request)
+    try:
+        body = request_data(request)  # JSON, or a PHP client's form (api/bodies.py)
+    except MalformedBody:
+        # Broken JSON is the body's fault whoever sent it: "400", even when the token
+        # travels in the query or a header (or inside the broken body itself).
+        return fail("400", MSG_BAD_CONTACTS)
     user, campaign = account_and_campaign(request, campaign_id, body)
     contacts = body.get("contacts") if isinstance(body, dict) else None
     if not isinstance(contacts, list):
@@ -102,7 +101,16 @@ def _call_page(request: HttpRequest, owner_id: int, campaign_id: int | None, sin
         return csv_download(request, calls, name)
     known_total = count_if_whole_history(page, owner_id=owner_id, campaign_id=campaign_id)
     total, rows = export_page(calls, page, known_total)
-    return ok(results={"limit": page.limit, "total": total, "calls": rows})
+    return _revalidated(request, ok(results={"limit": page.limit, "total": total, "calls": rows}))
+
+
+def _revalidated(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """ETag for a page (a poller sending `If-None-Match` gets 304 while nothing changed);
+    `no-store` because it holds customers' numbers, which no shared cache should keep."""
+    set_response_etag(response)
+    response["Cache-Control"] = "no-store"
+    answer = get_conditional_response(request, etag=response["ETag"], response=response)
+    return answer if answer is not None else response
 
 
 @router.get(

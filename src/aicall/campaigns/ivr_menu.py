@@ -19,7 +19,7 @@ node is reachable from the root once those hold.
 from typing import Any
 
 from aicall.campaigns.errors import CampaignError
-from aicall.lib.phones import to_e164
+from aicall.campaigns.transfer import TransferTargetError, clean_transfer_target
 
 KEYS = frozenset("0123456789*#")
 ACTIONS = ("message", "repeat", "back", "submenu", "transfer", "hangup")
@@ -33,14 +33,18 @@ class MenuError(CampaignError):
         self.problem = message  # without the path, for surfaces that translate it
 
 
-def validate_menu(menu: Any) -> dict:
-    """The menu, cleaned, or MenuError naming the first problem by its key path."""
+def validate_menu(menu: Any, *, allow_restricted: bool = False) -> dict:
+    """The menu, cleaned, or MenuError naming the first problem by its key path.
+
+    Transfer targets follow campaigns/transfer.py; `allow_restricted` lets them be
+    premium-rate or 1900/1800 numbers (the operator's choice per account).
+    """
     if menu in (None, {}, ""):
         return {}
-    return _node(menu, "menu", depth=0)
+    return _node(menu, "menu", depth=0, allow_restricted=allow_restricted)
 
 
-def _node(node: Any, path: str, depth: int) -> dict:
+def _node(node: Any, path: str, depth: int, *, allow_restricted: bool) -> dict:
     if not isinstance(node, dict):
         raise MenuError(path, "must be an object")
     if depth >= MAX_DEPTH:
@@ -59,11 +63,11 @@ def _node(node: Any, path: str, depth: int) -> dict:
     for key, option in keys.items():
         if key not in KEYS:
             raise MenuError(f"{path}.{key}", "keys are 0-9, * and #")
-        cleaned["keys"][key] = _option(option, f"{path}.{key}", depth)
+        cleaned["keys"][key] = _option(option, f"{path}.{key}", depth, allow_restricted)
     return cleaned
 
 
-def _option(option: Any, path: str, depth: int) -> dict:
+def _option(option: Any, path: str, depth: int, allow_restricted: bool) -> dict:
     if not isinstance(option, dict) or option.get("action") not in ACTIONS:
         raise MenuError(path, f"action must be one of {', '.join(ACTIONS)}")
     action = option["action"]
@@ -81,10 +85,13 @@ def _option(option: Any, path: str, depth: int) -> dict:
     elif action == "back" and depth == 0:
         raise MenuError(path, "back at the top menu has nowhere to go")
     elif action == "transfer":
-        target = option.get("target")
-        if not isinstance(target, str) or not (to_e164(target) or target.startswith("sip:")):
-            raise MenuError(path, "transfer needs a phone number or sip: address as target")
+        try:
+            target = clean_transfer_target(option.get("target"), allow_restricted=allow_restricted)
+        except TransferTargetError as exc:
+            raise MenuError(path, exc.message) from exc
         cleaned["target"] = target
     elif action == "submenu":
-        cleaned["menu"] = _node(option.get("menu"), path, depth + 1)
+        cleaned["menu"] = _node(
+            option.get("menu"), path, depth + 1, allow_restricted=allow_restricted
+        )
     return cleaned

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
@@ -25,6 +26,7 @@ from aicall.campaigns.models import Campaign, CampaignStatus, CampaignType
 from aicall.dialer.models import DialerProcess
 from aicall.dialer.policy import VIETNAM, in_calling_hours
 from aicall.telephony.trunks import campaign_telephony
+from aicall.webhooks.outbox import enqueue_campaign_status
 
 # A dialer whose heartbeat is older than this is not counted as running.
 DIALER_ALIVE_SECONDS = 60
@@ -118,11 +120,27 @@ def activity(
 # -- transitions run by the dialer ------------------------------------------------------------
 
 
+def _move(campaign_id: int, old: str, new: str, now: datetime, **values) -> int:
+    """One campaign from `old` to `new` if it still is `old` (1 if it moved), with its
+    `campaign.status` webhook event in the same transaction."""
+    with transaction.atomic():
+        moved = Campaign.objects.filter(pk=campaign_id, status=old).update(
+            status=new, updated_at=now, **values
+        )
+        if moved:
+            enqueue_campaign_status(campaign_id, new, old, now)
+    return moved
+
+
 def do_start_due_campaigns(now: datetime) -> int:
     """Scheduled campaigns whose start time has come begin running; returns how many."""
-    return Campaign.objects.filter(
+    due = Campaign.objects.filter(
         status=CampaignStatus.SCHEDULED, scheduled_start_at__lte=now
-    ).update(status=CampaignStatus.RUNNING, started_at=now, updated_at=now)
+    ).values_list("id", flat=True)
+    return sum(
+        _move(i, CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, now, started_at=now)
+        for i in list(due)
+    )
 
 
 def _has_calls(campaign_id: int, *statuses: str) -> bool:
@@ -145,10 +163,9 @@ def do_complete_finished_campaigns(now: datetime) -> list[int]:
             continue
         if not _has_calls(campaign_id):
             continue
-        changed = Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.RUNNING).update(
-            status=CampaignStatus.COMPLETED, completed_at=now, updated_at=now
-        )
-        if changed:
+        if _move(
+            campaign_id, CampaignStatus.RUNNING, CampaignStatus.COMPLETED, now, completed_at=now
+        ):
             completed.append(campaign_id)
     return completed
 
@@ -168,8 +185,8 @@ def do_reopen_campaigns_with_work(now: datetime) -> int:
 def do_reopen_completed(campaign_id: int, now: datetime | None = None) -> int:
     """A completed campaign that was given new contacts runs again (1 if it was reopened)."""
     now = now or timezone.now()
-    return Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.COMPLETED).update(
-        status=CampaignStatus.RUNNING, completed_at=None, updated_at=now
+    return _move(
+        campaign_id, CampaignStatus.COMPLETED, CampaignStatus.RUNNING, now, completed_at=None
     )
 
 

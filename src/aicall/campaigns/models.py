@@ -4,6 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from aicall.speech.clips import OTP_AGAIN, OTP_CLOSING, OTP_LEAD, OTP_PAUSE_MS, OTP_REPLAY_HINT
+from aicall.speech.voices import DEFAULT_RATE_PERCENT, DEFAULT_VOICE
+
 
 class CampaignType(models.TextChoices):
     VOICE_OTP = "voice_otp", "Voice OTP"
@@ -44,8 +47,24 @@ class Campaign(models.Model):
     script = models.TextField(blank=True)
     # The key-press menu tree, as the original service has it; see campaigns/ivr_menu.py.
     ivr_menu = models.JSONField(default=dict, blank=True)
+    # Uploaded audio played instead of the spoken script: stored already converted to
+    # 8 kHz mono WAV (speech/uploads.py), with its length.
     audio_file = models.FileField(upload_to="campaign-audio/", blank=True)
+    audio_seconds = models.FloatField(null=True, blank=True)
+    audio_name = models.CharField(max_length=200, blank=True)  # the uploaded file's name
+    # The speech engine's voice (speech/voices.py) and pace in percent of normal.
+    voice = models.CharField(max_length=40, default=DEFAULT_VOICE)
+    speech_rate = models.PositiveSmallIntegerField(default=DEFAULT_RATE_PERCENT)
     otp_repeat_count = models.PositiveSmallIntegerField(default=3)
+    # How a voice OTP call is worded: the sentences around the code and the pause between
+    # two readings. An empty sentence is left out.
+    otp_lead_text = models.CharField(max_length=300, default=OTP_LEAD, blank=True)
+    otp_again_text = models.CharField(max_length=300, default=OTP_AGAIN, blank=True)
+    otp_replay_text = models.CharField(max_length=300, default=OTP_REPLAY_HINT, blank=True)
+    otp_closing_text = models.CharField(max_length=300, default=OTP_CLOSING, blank=True)
+    otp_pause_ms = models.PositiveIntegerField(default=OTP_PAUSE_MS)
+    # Read the code with the account's own recordings of the digits (DigitRecording).
+    otp_recorded_digits = models.BooleanField(default=False)
     otp_expiry_seconds = models.PositiveIntegerField(default=300)
     max_concurrent_calls = models.PositiveIntegerField(default=10)
     max_attempts = models.PositiveSmallIntegerField(default=1)
@@ -62,6 +81,9 @@ class Campaign(models.Model):
     webhook_url = models.URLField(max_length=500, blank=True)
     webhook_secret = models.CharField(max_length=100, blank=True)
     webhook_call_started = models.BooleanField(default=False)
+    # Also POST `campaign.status` events (started, completed, stopped, ...) to webhook_url.
+    # Off by default: receivers written for the original expect call events only.
+    webhook_campaign_events = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -105,3 +127,24 @@ STARTABLE = (
     CampaignStatus.STOPPED,
     CampaignStatus.COMPLETED,
 )
+
+
+class DigitRecording(models.Model):
+    """An account's own recording of one digit, for voice OTP calls that sound like a
+    person. Stored converted to 8 kHz mono WAV with the silence around it trimmed."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digit_recordings"
+    )
+    digit = models.CharField(max_length=1)
+    audio_file = models.FileField(upload_to="digits/")
+    audio_seconds = models.FloatField()
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "digit"], name="digit_recording_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}:{self.digit}"

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from aicall.campaigns.models import Campaign
+from aicall.campaigns.models import Campaign, DigitRecording
 
 
 def parse_id(raw: object) -> int | None:
@@ -26,3 +26,12 @@ def campaigns_of(owner_id: int) -> QuerySet[Campaign]:
     return Campaign.objects.filter(owner_id=owner_id, test_for__isnull=True).order_by(
         "-created_at", "-id"
     )
+
+
+def digit_recordings_of(owner_id: int) -> dict[str, DigitRecording]:
+    """The account's recorded digits by digit ("0".."9"); some may be missing."""
+    return {r.digit: r for r in DigitRecording.objects.filter(owner_id=owner_id)}
+
+
+def has_all_digit_recordings(owner_id: int) -> bool:
+    return DigitRecording.objects.filter(owner_id=owner_id).count() == 10

@@ -2,15 +2,22 @@
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from aicall.accounts.callerids import CALLER_ID, may_show
+from aicall.accounts.models import User
 from aicall.calls.models import Call
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.ivr_menu import validate_menu
 from aicall.campaigns.models import STARTABLE, Campaign, CampaignStatus, CampaignType
+from aicall.campaigns.queries import has_all_digit_recordings
+from aicall.speech.voices import MAX_RATE_PERCENT, MIN_RATE_PERCENT, VOICES
+from aicall.telephony.trunks import trunk_for
+from aicall.webhooks.outbox import enqueue_campaign_status
 from aicall.webhooks.services import clean_webhook_settings
 
 __all__ = ["CampaignError"]
@@ -49,6 +56,8 @@ _INT_LIMITS = {
     "otp_expiry_seconds": (10, 86400),
     "otp_repeat_count": (1, 10),
     "ring_timeout_seconds": (5, 300),
+    "speech_rate": (MIN_RATE_PERCENT, MAX_RATE_PERCENT),
+    "otp_pause_ms": (0, 10_000),
 }
 _TEXT_FIELDS = {
     "name": 200,
@@ -56,18 +65,28 @@ _TEXT_FIELDS = {
     "script": 10_000,
     "webhook_url": 500,
     "webhook_secret": 100,
+    "otp_lead_text": 300,
+    "otp_again_text": 300,
+    "otp_replay_text": 300,
+    "otp_closing_text": 300,
 }
 
 
-def clean_settings(raw: dict[str, Any]) -> dict[str, Any]:
-    """Check campaign settings from any surface (CLI, API, website) the same way."""
+def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> dict[str, Any]:
+    """Check campaign settings from any surface (CLI, API, website) the same way.
+
+    `allow_restricted`: the account may transfer to premium-rate and 1900/1800 numbers.
+    Whether the account may show the caller ID is checked by `check_caller_id`.
+    """
     values: dict[str, Any] = {}
     for name, limit in _TEXT_FIELDS.items():
         if raw.get(name) is not None:
-            text = str(raw[name]).strip() if name != "script" else str(raw[name])
+            text = str(raw[name]) if name == "script" else str(raw[name]).strip()
             if len(text) > limit:
                 raise CampaignError(name, f"{name} is longer than {limit} characters")
             values[name] = text
+    if values.get("caller_id") and not CALLER_ID.match(values["caller_id"]):
+        raise CampaignError("caller_id", "caller_id must be digits only (3 to 20)")
     if "name" in values and not values["name"]:
         raise CampaignError("name", "name must not be empty")
     if raw.get("campaign_type") is not None:
@@ -94,22 +113,66 @@ def clean_settings(raw: dict[str, Any]) -> dict[str, Any]:
         if not days or any(d not in "0123456" for d in days):
             raise CampaignError("calling_weekdays", "weekdays are digits 0 (Monday) to 6")
         values["calling_weekdays"] = days
-    for flag in ("record_calls", "webhook_call_started"):
+    if raw.get("voice") is not None:
+        if raw["voice"] not in VOICES:
+            raise CampaignError("voice", "voice must be one of " + ", ".join(VOICES))
+        values["voice"] = raw["voice"]
+    for flag in (
+        "record_calls",
+        "webhook_call_started",
+        "otp_recorded_digits",
+        "webhook_campaign_events",
+    ):
         if raw.get(flag) is not None:
             values[flag] = bool(raw[flag])
     if raw.get("ivr_menu") is not None:
-        values["ivr_menu"] = validate_menu(raw["ivr_menu"])
+        values["ivr_menu"] = validate_menu(raw["ivr_menu"], allow_restricted=allow_restricted)
     return values
+
+
+def check_caller_id(campaign: Campaign) -> None:
+    """CampaignError unless the campaign's caller ID is empty, its trunk's own caller ID, or
+    one the operator verified for the account (accounts/callerids.py)."""
+    if not campaign.caller_id:
+        return
+    # Read the owner afresh rather than through campaign.owner, which would stay cached
+    # on the returned object (and hide a later trunk assignment from its reader).
+    owner = User.objects.only("default_trunk_id").get(pk=campaign.owner_id)
+    trunk = trunk_for(SimpleNamespace(trunk_id=campaign.trunk_id, owner=owner))
+    if not may_show(campaign.owner_id, campaign.caller_id, trunk.caller_id if trunk else ""):
+        raise CampaignError(
+            "caller_id",
+            "caller_id is not verified for this account: ask the operator to verify the "
+            "number (aicall callerid add), or leave it empty to use the trunk's caller ID",
+        )
+
+
+def _allows_restricted(owner_id: int) -> bool:
+    return User.objects.filter(pk=owner_id, allow_restricted_destinations=True).exists()
+
+
+def _check_recorded_digits(owner_id: int, values: dict[str, Any]) -> None:
+    """Recorded digits can only be chosen once the account has all ten."""
+    if values.get("otp_recorded_digits") and not has_all_digit_recordings(owner_id):
+        raise CampaignError(
+            "otp_recorded_digits", "upload recordings of all ten digits (0-9) first"
+        )
 
 
 @transaction.atomic
 def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = False) -> Campaign:
-    values = {**clean_settings(raw), **clean_webhook_settings(raw, None)}
+    values = {
+        **clean_settings(raw, allow_restricted=_allows_restricted(owner_id)),
+        **clean_webhook_settings(raw, None),
+    }
+    _check_recorded_digits(owner_id, values)
     if "name" not in values:
         raise CampaignError("name", "name is required")
     if "campaign_type" not in values:
         raise CampaignError("campaign_type", "type must be voice_otp or ivr")
-    campaign = Campaign.objects.create(owner_id=owner_id, **values)
+    campaign = Campaign(owner_id=owner_id, **values)
+    check_caller_id(campaign)
+    campaign.save(force_insert=True)
     if start:
         do_start_campaign(campaign)
     return campaign
@@ -117,18 +180,33 @@ def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = Fals
 
 @transaction.atomic
 def do_update_campaign(campaign: Campaign, raw: dict[str, Any]) -> Campaign:
-    values = {**clean_settings(raw), **clean_webhook_settings(raw, campaign)}
+    values = {
+        **clean_settings(raw, allow_restricted=_allows_restricted(campaign.owner_id)),
+        **clean_webhook_settings(raw, campaign),
+    }
+    _check_recorded_digits(campaign.owner_id, values)
+    before = campaign.caller_id
     for name, value in values.items():
         setattr(campaign, name, value)
+    if campaign.caller_id != before:
+        try:
+            check_caller_id(campaign)
+        except CampaignError:
+            campaign.caller_id = before  # the object stays as stored: nothing changed
+            raise
     campaign.save()
     return campaign
 
 
+@transaction.atomic
 def _set_status(campaign: Campaign, **values: Any) -> Campaign:
+    """Write a status change, with its `campaign.status` webhook event if one is wanted."""
+    previous = campaign.status
     values["updated_at"] = timezone.now()
     Campaign.objects.filter(pk=campaign.pk).update(**values)
     for name, value in values.items():
         setattr(campaign, name, value)
+    enqueue_campaign_status(campaign.pk, campaign.status, previous, values["updated_at"])
     return campaign
 
 

@@ -47,6 +47,7 @@ def _companion(campaign: Campaign) -> Campaign:
     companion.max_attempts = 1
     companion.webhook_url = ""
     companion.webhook_call_started = False
+    companion.webhook_campaign_events = False
     companion.save()
     return companion
 

@@ -105,7 +105,12 @@ def build_request(claimed: ClaimedCall) -> CallRequest:
         script_text=render_script(campaign.script, values),
         otp_code=claimed.otp_code if campaign.is_otp else "",
         otp_repeat_count=campaign.otp_repeat_count,
+        otp_wording=campaign.otp_wording,
+        otp_digit_clips=campaign.otp_digit_clips,
         audio_path=campaign.audio_path,
+        audio_seconds=campaign.audio_seconds,
+        voice=campaign.voice,
+        speech_rate=campaign.speech_rate,
         ivr_menu=campaign.ivr_menu,
         ring_timeout_seconds=float(campaign.ring_timeout_seconds),
         record=campaign.record,
@@ -445,4 +450,6 @@ class Dialer:
 def _update_progress_gauges(campaign_ids: list[int]) -> None:
     for campaign_id in campaign_ids[:200]:
         for progress, count in campaign_progress(campaign_id).items():
+            if progress == "total":
+                continue  # the sum of the others: beside them, sum() would count twice
             m.CAMPAIGN_CALLS.labels(str(campaign_id), progress).set(count)

@@ -11,6 +11,7 @@ from aicall.telephony.base import (
     NO_USER_RESPONSE,
     NORMAL_TEMPORARY_FAILURE,
     RECOVERY_ON_TIMER_EXPIRE,
+    REGISTRATION_FAILED,
     TRUNK_UNAVAILABLE,
     USER_BUSY,
 )
@@ -27,9 +28,16 @@ INTERRUPTED = "INTERRUPTED"
 # number that does not exist will not change its mind. INTERRUPTED is our own failure (a
 # dialer died mid-call), which the callee should not pay for.
 # Failures of the network, not of the callee: a trunk that timed out (408, timer B) or
-# answered 5xx. Worth another attempt for voice OTP too, while its code is still valid.
+# answered 5xx, or whose registration failed (the SIP edge keeps registering it). Worth
+# another attempt for voice OTP too, while its code is still valid.
 TEMPORARY_CAUSES = frozenset(
-    {NORMAL_TEMPORARY_FAILURE, RECOVERY_ON_TIMER_EXPIRE, NETWORK_OUT_OF_ORDER, TRUNK_UNAVAILABLE}
+    {
+        NORMAL_TEMPORARY_FAILURE,
+        RECOVERY_ON_TIMER_EXPIRE,
+        NETWORK_OUT_OF_ORDER,
+        TRUNK_UNAVAILABLE,
+        REGISTRATION_FAILED,
+    }
 )
 RETRYABLE_CAUSES = TEMPORARY_CAUSES | {USER_BUSY, NO_ANSWER, NO_USER_RESPONSE, INTERRUPTED}
 # The longest Retry-After honoured (a trunk asking for a day is paused for an hour).

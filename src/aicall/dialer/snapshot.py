@@ -15,6 +15,8 @@ from typing import Any
 from django.conf import settings
 
 from aicall.campaigns.models import Campaign, CampaignStatus, CampaignType
+from aicall.campaigns.queries import digit_recordings_of
+from aicall.speech.clips import OtpWording
 from aicall.telephony.base import TrunkConfig
 from aicall.telephony.models import Trunk
 from aicall.telephony.trunks import trunk_config
@@ -41,7 +43,12 @@ class CampaignInfo:
     script: str
     ivr_menu: dict[str, Any]
     audio_path: str
+    audio_seconds: float | None
+    voice: str
+    speech_rate: int
     otp_repeat_count: int
+    otp_wording: OtpWording
+    otp_digit_clips: dict[str, str]
     otp_expiry_seconds: int
     max_concurrent: int
     max_attempts: int
@@ -105,8 +112,32 @@ def load_trunks() -> tuple[dict[int, TrunkInfo], int | None]:
     return trunks, default_id
 
 
+def otp_wording(c: Campaign) -> OtpWording:
+    return OtpWording(
+        lead=c.otp_lead_text,
+        again=c.otp_again_text,
+        replay_hint=c.otp_replay_text,
+        closing=c.otp_closing_text,
+        pause_ms=c.otp_pause_ms,
+    )
+
+
+def otp_digit_clips(c: Campaign) -> dict[str, str]:
+    """The owner's recorded digits when the campaign reads codes with them (all ten, or
+    none: a code is never read half in one voice and half in another)."""
+    if c.campaign_type != CampaignType.VOICE_OTP or not c.otp_recorded_digits:
+        return {}
+    clips = {d: r.audio_file.path for d, r in digit_recordings_of(c.owner_id).items()}
+    return clips if len(clips) == 10 else {}
+
+
+def campaign_info(c: Campaign) -> CampaignInfo:
+    """One campaign as the dialer sees it (saved or not), without trunks (previews)."""
+    return _info(c, {}, None)
+
+
 def _info(c: Campaign, trunks: dict[int, TrunkInfo], default_trunk: int | None) -> CampaignInfo:
-    trunk_id = c.trunk_id or c.owner.default_trunk_id or default_trunk
+    trunk_id = c.trunk_id or (c.owner.default_trunk_id if trunks else None) or default_trunk
     return CampaignInfo(
         id=c.pk,
         owner_id=c.owner_id,
@@ -116,7 +147,12 @@ def _info(c: Campaign, trunks: dict[int, TrunkInfo], default_trunk: int | None) 
         script=c.script,
         ivr_menu=c.ivr_menu or {},
         audio_path=c.audio_file.path if c.audio_file else "",
+        audio_seconds=c.audio_seconds if c.audio_file else None,
+        voice=c.voice,
+        speech_rate=c.speech_rate,
         otp_repeat_count=c.otp_repeat_count,
+        otp_wording=otp_wording(c),
+        otp_digit_clips=otp_digit_clips(c),
         otp_expiry_seconds=c.otp_expiry_seconds,
         max_concurrent=c.max_concurrent_calls,
         max_attempts=c.max_attempts,

@@ -10,6 +10,7 @@ the length only, which `tests/lib/test_phones.py` checks against `phonenumbers` 
 import re
 
 import phonenumbers
+from phonenumbers import shortnumberinfo
 
 _SEPARATORS = re.compile(r"[\s.\-()]+")
 # The usual shapes: a prefix, tried in the order a reader would (international, then the
@@ -49,6 +50,56 @@ def to_e164(raw: object) -> str | None:
         nsn = usual[1]
         return "+84" + nsn if _valid_shape(nsn[:5], len(nsn)) else None
     return _slow_e164(raw)
+
+
+# Numbers that cost the caller (premium rate, shared cost) or that a call center has no
+# business calling in bulk (toll-free lines bill their owner per minute): skipped at import
+# and refused as transfer targets unless the operator allows them for the account.
+_RESTRICTED_TYPES = frozenset(
+    {
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.UAN,
+    }
+)
+# Vietnam's 1900 (premium) and 1800 (toll-free) service ranges, whatever metadata says.
+_RESTRICTED_PREFIXES = ("1900", "1800")
+# The first NSN digit of every restricted number in Vietnam's plan (1800/1900 service
+# numbers, the 1x99/799 and 69 UAN ranges); tests/lib/test_phones.py checks it.
+RESTRICTED_FIRST_DIGITS = frozenset("167")
+# (first five NSN digits, NSN length) -> restricted; the type follows the prefix and the
+# length like validity does (tests/lib/test_phones.py checks it against phonenumbers).
+_restricted_shapes: dict[tuple[str, int], bool] = {}
+
+
+def is_restricted_destination(e164: str) -> bool:
+    """True for a premium-rate, shared-cost or toll-free number (`+841900…`, `+841800…`)."""
+    nsn = e164[3:]
+    key = (nsn[:5], len(nsn))
+    known = _restricted_shapes.get(key)
+    if known is None:
+        number = phonenumbers.parse(e164)
+        known = (
+            nsn.startswith(_RESTRICTED_PREFIXES)
+            or phonenumbers.number_type(number) in _RESTRICTED_TYPES
+        )
+        _restricted_shapes[key] = known
+    return known
+
+
+def is_short_code(raw: object) -> bool:
+    """A Vietnamese short number (`113`, `1080`, `9029`): never a contact to dial."""
+    if not isinstance(raw, str) or len(raw) > 12 or "\x00" in raw:
+        return False
+    digits = _SEPARATORS.sub("", raw)
+    if not digits.isdigit():
+        return False
+    try:
+        number = phonenumbers.parse(digits, "VN")
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(shortnumberinfo.is_valid_short_number_for_region(number, "VN"))
 
 
 def to_national(e164: str) -> str:

@@ -21,6 +21,15 @@ class TrunkForm(forms.ModelForm):
             "privacy": "RFC 3323 Privacy value (id, none, …); empty sends no Privacy header.",
         }
 
+    # Left empty, the registration lifetime is the trunk's (300 s for a new one).
+    register_expiry_seconds = forms.IntegerField(required=False, min_value=1)
+
+    def clean_register_expiry_seconds(self) -> int:
+        value = self.cleaned_data.get("register_expiry_seconds")
+        if value is None:
+            return self.instance.register_expiry_seconds if self.instance.pk else 300
+        return int(value)
+
     def clean_password(self) -> str:
         password = self.cleaned_data.get("password") or ""
         if not password and self.instance.pk:
@@ -57,8 +66,12 @@ class TrunkAdmin(admin.ModelAdmin):
         "calls_per_second",
         "number_format",
         "health",
+        "register",
+        "registration_state",
+        "registration_code",
         "is_default",
     ]
+    # Health from the dialer's probes; registration and target health from the SIP edge.
     readonly_fields = [
         "is_default",
         "health",
@@ -67,5 +80,9 @@ class TrunkAdmin(admin.ModelAdmin):
         "last_probe_at",
         "last_probe_result",
         "paused_until_at",
+        "registration_state",
+        "registration_code",
+        "registration_checked_at",
+        "target_health",
         "created_at",
     ]

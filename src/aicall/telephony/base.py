@@ -13,6 +13,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aicall.speech.clips import OtpWording
+from aicall.speech.voices import DEFAULT_RATE_PERCENT, DEFAULT_VOICE
+
 # The contract's `note` values (Q.850 cause names, as FreeSWITCH words them).
 NORMAL_CLEARING = "NORMAL CLEARING"
 USER_BUSY = "USER BUSY"
@@ -60,6 +63,17 @@ class TrunkConfig:
     extra_headers: dict[str, str] = field(default_factory=dict)
     # No RTP received for this long ends an answered call with a BYE (MEDIA TIMEOUT).
     media_timeout_seconds: float = 20.0
+    # The trunk's row id (the SIP edge's dispatcher set), its failover targets, and whether
+    # the edge registers with it; the digest user when it differs from `username`, and
+    # the only digest realm answered ("" answers any).
+    trunk_id: int = 0
+    failover_proxies: list[str] = field(default_factory=list)
+    register: bool = False
+    auth_username: str = ""
+    realm: str = ""
+    # The next trunk in priority order, used for a call this one could not carry (its
+    # targets down or answering 503, its registration failed).
+    fallback: TrunkConfig | None = None
 
 
 @dataclass
@@ -73,8 +87,17 @@ class CallRequest:
     # Voice OTP: the code to read digit by digit (script_text is then the lead-in, if any).
     otp_code: str = field(default="", repr=False)
     otp_repeat_count: int = 3
-    # A prerecorded prompt to play instead of speech (path of a WAV file), if the campaign has one.
+    otp_wording: OtpWording = field(default_factory=OtpWording)
+    # The account's recordings of the digits 0-9 (digit -> WAV path) to read the code with;
+    # empty: the speech engine's digits.
+    otp_digit_clips: dict[str, str] = field(default_factory=dict)
+    # A prerecorded prompt to play instead of speech (path of a WAV file), if the campaign has
+    # one, and its length in seconds as measured at upload.
     audio_path: str = ""
+    audio_seconds: float | None = None
+    # The speech engine's voice (aicall.speech.voices) and pace in percent of normal.
+    voice: str = DEFAULT_VOICE
+    speech_rate: int = DEFAULT_RATE_PERCENT
     ivr_menu: dict[str, Any] = field(default_factory=dict)
     ring_timeout_seconds: float = 45.0
     record: bool = False

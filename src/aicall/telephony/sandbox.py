@@ -16,8 +16,9 @@ our own tests see calls complete. The table (also in docs/dialer.md):
 
 "The whole script" lasts `speech_seconds(request)`: the script text at 12 characters a second
 (Vietnamese TTS speaks ~150 words a minute), plus for a voice OTP each repetition of the code
-at 0.6 s a digit and a 1 s pause, rounded up to whole seconds, at least 3 s; a prerecorded
-prompt lasts as long as its WAV file. Callers 1 and 2 also stay until the script ends.
+at 0.6 s a digit and a 1 s pause, all stretched by 100 / the campaign's speech rate, rounded
+up to whole seconds, at least 3 s; an uploaded recording lasts the length measured at upload.
+Callers 1 and 2 also stay until the script ends.
 
 `speed` runs the sandbox's clock that many times faster than real time; durations and
 key-press seconds are reported in call time, as a real call would have them.
@@ -69,11 +70,17 @@ def _wav_seconds(path: str) -> float | None:
 
 def speech_seconds(request: CallRequest) -> int:
     """How long the callee listens to the whole prompt, in whole seconds (see module doc)."""
-    seconds: float | None = _wav_seconds(request.audio_path) if request.audio_path else None
+    seconds: float | None = None
+    if request.audio_path:
+        seconds = request.audio_seconds
+        if seconds is None:
+            seconds = _wav_seconds(request.audio_path)
+    # Speech at speech_rate percent of the normal pace takes 100/rate times as long.
+    pace = 100.0 / max(1, request.speech_rate)
     if seconds is None:
-        seconds = len(request.script_text.strip()) / CHARS_PER_SECOND
+        seconds = len(request.script_text.strip()) / CHARS_PER_SECOND * pace
     if request.otp_code:
-        per_repeat = len(request.otp_code) * OTP_SECONDS_PER_DIGIT + OTP_PAUSE_SECONDS
+        per_repeat = (len(request.otp_code) * OTP_SECONDS_PER_DIGIT + OTP_PAUSE_SECONDS) * pace
         seconds += max(1, request.otp_repeat_count) * per_repeat
     return max(MIN_SPEECH_SECONDS, math.ceil(seconds - 1e-9))
 

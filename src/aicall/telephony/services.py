@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from aicall.telephony.models import (
     SETTABLE_FIELDS as SETTABLE,
@@ -13,6 +14,7 @@ from aicall.telephony.models import (
 from aicall.telephony.models import (
     CallerIdFormat,
     NumberFormat,
+    RegistrationState,
     Transport,
     Trunk,
 )
@@ -20,6 +22,10 @@ from aicall.telephony.models import (
 _PROXY = re.compile(r"^sips?:(?:[^@\s]+@)?[A-Za-z0-9.\-]+(?::\d{1,5})?(?:;[^\s]*)?$")
 _CALLER_ID = re.compile(r"^\+?[0-9]{2,20}$")
 _NAME = re.compile(r"^[\w.\-]{1,100}$")
+# What may reach the edge's generated files: no spaces, quotes or separators they use.
+_EDGE_SAFE = re.compile(r"^[A-Za-z0-9:@.;=_\-\[\]]+$")
+# The edge refreshes a registration ~8 s before it expires (its 5 s timer + 3 s).
+MIN_REGISTER_EXPIRY_SECONDS = 20
 # RFC 3261 `token`: what a header name may be made of.
 _SIP_TOKEN = re.compile(r"^[A-Za-z0-9.!%*_+`'~\-]{1,64}$")
 # Header values and display names: printable text, no control characters (CR/LF would
@@ -74,6 +80,34 @@ def clean_trunk(raw: dict[str, Any]) -> dict[str, Any]:
     if not 96 <= int(data.get("dtmf_payload_type", 101)) <= 127:
         raise TrunkError("dtmf_payload_type", "a dynamic payload type, 96 to 127")
     _clean_identity(data)
+    return _clean_edge_fields(data)
+
+
+def _clean_edge_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """Failover targets and registration: they end up in the SIP edge's configuration."""
+    targets = [str(t).strip() for t in data.get("failover_proxies") or []]
+    for target in targets:
+        if not _PROXY.match(target) or not _EDGE_SAFE.match(target):
+            raise TrunkError("failover_proxies", f"{target!r} must look like sip:HOST:PORT")
+    data["failover_proxies"] = targets
+    if not _EDGE_SAFE.match(data["proxy"]):
+        raise TrunkError("proxy", "must look like sip:HOST:PORT")
+    for name in ("username", "auth_username", "realm", "password"):
+        value = str(data.get(name, ""))
+        # They end up in SIP headers and in the edge's registration table: no control
+        # characters (a CR/LF would inject a header).
+        if not value.isprintable():
+            raise TrunkError(name, "no tabs, line breaks or other control characters")
+    if data.get("auth_username") and not data.get("password"):
+        raise TrunkError("password", "--auth-username needs --password")
+    if data.get("register"):
+        if not (data.get("username") and data.get("password")):
+            raise TrunkError("register", "registration needs --username and --password")
+        expiry = int(data.get("register_expiry_seconds", 300))
+        if not MIN_REGISTER_EXPIRY_SECONDS <= expiry <= 86_400:
+            raise TrunkError(
+                "register_expiry_seconds", f"{MIN_REGISTER_EXPIRY_SECONDS} to 86400 seconds"
+            )
     return data
 
 
@@ -144,6 +178,8 @@ def do_add_trunk(raw: dict[str, Any]) -> Trunk:
         if Trunk.objects.filter(name=data["name"]).exists():
             raise TrunkError("name", f"a trunk named {data['name']} exists")
         first = not Trunk.objects.select_for_update().exists()
+        if data.get("register"):
+            data["registration_state"] = RegistrationState.REGISTERING
         return Trunk.objects.create(**data, is_default=first)
 
 
@@ -159,9 +195,18 @@ def do_update_trunk(trunk: Trunk, changes: dict[str, Any]) -> Trunk:
     with transaction.atomic():
         if data["name"] != trunk.name and Trunk.objects.filter(name=data["name"]).exists():
             raise TrunkError("name", f"a trunk named {data['name']} exists")
+        was_registering = trunk.register
         for name in SETTABLE:
             setattr(trunk, name, data.get(name, getattr(trunk, name)))
-        trunk.save(update_fields=list(SETTABLE))
+        fields = list(SETTABLE)
+        if trunk.register != was_registering:
+            # The edge reports the new registration's state within seconds.
+            trunk.registration_state = (
+                RegistrationState.REGISTERING if trunk.register else RegistrationState.NOT_NEEDED
+            )
+            trunk.registration_code = None
+            fields += ["registration_state", "registration_code"]
+        trunk.save(update_fields=fields)
     return trunk
 
 
@@ -195,3 +240,46 @@ def do_assign_trunk(trunk: Trunk | None, *, account: Any = None, campaign: Any =
     field = "default_trunk" if account is not None else "trunk"
     setattr(target, field, trunk)
     target.save(update_fields=[field])
+
+
+def do_record_edge_status(status: dict[int, Any]) -> None:
+    """Store what the SIP edge reports per trunk id (`edge.status.TrunkStatus`): the
+    registration state and code, and each target's health. Rows are written only when
+    their values changed, so a steady edge costs no writes."""
+    now = timezone.now()
+    for trunk in Trunk.objects.filter(pk__in=list(status)):
+        seen = status[trunk.pk]
+        state = seen.registration if trunk.register else RegistrationState.NOT_NEEDED
+        code = seen.code if trunk.register else None
+        targets = dict(seen.targets)
+        if (trunk.registration_state, trunk.registration_code, trunk.target_health) == (
+            state,
+            code,
+            targets,
+        ):
+            continue
+        Trunk.objects.filter(pk=trunk.pk).update(
+            registration_state=state,
+            registration_code=code,
+            registration_checked_at=now,
+            target_health=targets,
+        )
+
+
+def do_set_fallback_trunk(trunk: Trunk, fallback: Trunk | None) -> Trunk:
+    """Make `fallback` the next trunk in priority order after `trunk` (None: no fallback).
+
+    A call that `trunk` cannot carry (every target down or answering 503, 408, its
+    registration failed) is placed on the fallback, then on the fallback's, and so on.
+    """
+    if fallback is not None:
+        seen = {trunk.pk}
+        current: Trunk | None = fallback
+        while current is not None:
+            if current.pk in seen:
+                raise TrunkError("fallback", f"{fallback.name} leads back to {trunk.name}")
+            seen.add(current.pk)
+            current = current.fallback_trunk
+    trunk.fallback_trunk = fallback
+    trunk.save(update_fields=["fallback_trunk"])
+    return trunk

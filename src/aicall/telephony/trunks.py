@@ -5,11 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from aicall.telephony.base import TrunkConfig
-from aicall.telephony.models import Trunk
+from aicall.telephony.models import RegistrationState, Trunk
+
+# A chain of fallback trunks is followed this far (and never round a loop).
+MAX_FALLBACK_TRUNKS = 4
 
 
-def trunk_config(trunk: Trunk) -> TrunkConfig:
+def trunk_config(trunk: Trunk, _seen: frozenset[int] = frozenset()) -> TrunkConfig:
+    fallback = None
+    seen = _seen | {trunk.pk}
+    if trunk.fallback_trunk_id and trunk.fallback_trunk_id not in seen:
+        if len(seen) <= MAX_FALLBACK_TRUNKS:
+            next_trunk = Trunk.objects.filter(pk=trunk.fallback_trunk_id).first()
+            if next_trunk is not None:
+                fallback = trunk_config(next_trunk, seen)
     return TrunkConfig(
+        fallback=fallback,
         name=trunk.name,
         proxy=trunk.proxy,
         transport=trunk.transport,
@@ -20,6 +31,11 @@ def trunk_config(trunk: Trunk) -> TrunkConfig:
         caller_id=trunk.caller_id,
         max_channels=trunk.max_channels,
         calls_per_second=trunk.calls_per_second,
+        trunk_id=trunk.pk,
+        failover_proxies=list(trunk.failover_proxies or []),
+        register=trunk.register,
+        auth_username=trunk.auth_username,
+        realm=trunk.realm,
         caller_id_format=trunk.caller_id_format,
         display_name=trunk.display_name,
         send_pai=trunk.send_pai,
@@ -62,6 +78,14 @@ def public_trunk(trunk: Trunk) -> dict[str, Any]:
         "cps": trunk.calls_per_second,
         "number_format": trunk.number_format,
         "dtmf_payload_type": trunk.dtmf_payload_type,
+        "failover_proxies": list(trunk.failover_proxies or []),
+        "register": trunk.register,
+        "register_expiry_seconds": trunk.register_expiry_seconds,
+        "auth_username": trunk.auth_username,
+        "realm": trunk.realm,
+        "registration": registration_status(trunk),
+        "fallback": trunk.fallback_trunk.name if trunk.fallback_trunk else None,
+        "target_health": dict(trunk.target_health or {}),
         "caller_id_format": trunk.caller_id_format,
         "display_name": trunk.display_name,
         "send_pai": trunk.send_pai,
@@ -71,6 +95,18 @@ def public_trunk(trunk: Trunk) -> dict[str, Any]:
         "default": trunk.is_default,
         "health": trunk_health(trunk),
         "created_at": trunk.created_at.isoformat(),
+    }
+
+
+def registration_status(trunk: Trunk) -> dict[str, Any]:
+    """`{"state": registered|registering|failed|not_needed, "code": SIP code or None, …}`."""
+    state = trunk.registration_state if trunk.register else RegistrationState.NOT_NEEDED
+    return {
+        "state": state,
+        "code": trunk.registration_code if trunk.register else None,
+        "checked_at": trunk.registration_checked_at.isoformat()
+        if trunk.register and trunk.registration_checked_at
+        else None,
     }
 
 

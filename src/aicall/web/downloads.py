@@ -33,6 +33,7 @@ from openpyxl.utils import get_column_letter
 
 from aicall.calls.models import Call
 from aicall.lib.phones import to_national
+from aicall.lib.spreadsheet import safe_row
 from aicall.lib.vntime import VIETNAM, format_called_at
 from aicall.web import labels
 
@@ -174,8 +175,8 @@ def _text(value: Any) -> str:
 
 def _cells(values: list[Any]) -> list[Any]:
     """The one path every downloaded cell takes: text a spreadsheet would run as a formula
-    (=, +, -, @ first) gets a quote."""
-    return ["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in values]
+    gets a quote (lib/spreadsheet.py, shared with the API's CSV and the upload summary)."""
+    return safe_row(values)
 
 
 def _batches(calls: QuerySet[Call], cols: Layout) -> Callable[[], list[list] | None]:

@@ -4,10 +4,14 @@ import json
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from aicall.campaigns.models import Campaign, CampaignType
 from aicall.campaigns.services import format_calling_hours
+from aicall.speech.clips import OTP_AGAIN, OTP_LEAD, OTP_PAUSE_MS, OTP_REPLAY_HINT
+from aicall.speech.voices import DEFAULT_VOICE, MAX_RATE_PERCENT, MIN_RATE_PERCENT, VOICES
+from aicall.upload_limits import max_upload_megabytes
 
 WEEKDAYS = [
     ("0", _("Mon")),
@@ -22,6 +26,27 @@ CAMPAIGN_TYPES = [
     (CampaignType.IVR.value, _("IVR broadcast (press a key)")),
     (CampaignType.VOICE_OTP.value, _("Voice OTP")),
 ]
+
+
+_VOICE_LABELS = {
+    ("northern", "male"): _("Northern (Hà Nội), male"),
+    ("northern", "female"): _("Northern (Hà Nội), female"),
+    ("central", "male"): _("Central (Huế), male"),
+    ("central", "female"): _("Central (Huế), female"),
+    ("southern", "male"): _("Southern (Sài Gòn), male"),
+    ("southern", "female"): _("Southern (Sài Gòn), female"),
+}
+VOICE_CHOICES = [(name, _VOICE_LABELS[kind]) for name, kind in VOICES.items()]
+_KEPT_WHEN_ABSENT = (
+    "voice",
+    "speech_rate",
+    "otp_pause_ms",
+    "otp_lead_text",
+    "otp_again_text",
+    "otp_replay_text",
+    "otp_closing_text",
+)
+AUDIO_ACCEPT = ".wav,.mp3,audio/wav,audio/x-wav,audio/mpeg"
 
 
 class CampaignForm(forms.Form):
@@ -50,8 +75,53 @@ class CampaignForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"class": "code", "spellcheck": "false"}),
     )
+    voice = forms.ChoiceField(
+        label=_("Voice"), choices=VOICE_CHOICES, initial=DEFAULT_VOICE, required=False
+    )
+    speech_rate = forms.IntegerField(
+        label=_("Speaking speed (%)"),
+        required=False,
+        min_value=MIN_RATE_PERCENT,
+        max_value=MAX_RATE_PERCENT,
+        initial=100,
+        help_text=_("100 is the normal pace; 50 is half as fast, 200 twice as fast."),
+    )
+    audio_file = forms.FileField(
+        label=_("Recorded audio (WAV or MP3)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": AUDIO_ACCEPT}),
+        help_text=_("Played instead of the spoken script. At most 10 minutes."),
+    )
+    remove_audio = forms.BooleanField(label=_("Remove the recorded audio"), required=False)
     otp_repeat_count = forms.IntegerField(
         label=_("Read the code how many times"), min_value=1, max_value=10, initial=3
+    )
+    otp_lead_text = forms.CharField(
+        label=_("Said before the code"), max_length=300, required=False, initial=OTP_LEAD
+    )
+    otp_again_text = forms.CharField(
+        label=_("Said before each further reading"),
+        max_length=300,
+        required=False,
+        initial=OTP_AGAIN,
+    )
+    otp_pause_ms = forms.IntegerField(
+        label=_("Pause between readings (ms)"),
+        min_value=0,
+        max_value=10_000,
+        initial=OTP_PAUSE_MS,
+        required=False,
+    )
+    otp_replay_text = forms.CharField(
+        label=_("Press 1 to hear again"),
+        max_length=300,
+        required=False,
+        initial=OTP_REPLAY_HINT,
+        help_text=_("Leave empty to end the call after the last reading."),
+    )
+    otp_closing_text = forms.CharField(label=_("Closing sentence"), max_length=300, required=False)
+    otp_recorded_digits = forms.BooleanField(
+        label=_("Read the code with our recorded digits"), required=False
     )
     otp_expiry_seconds = forms.IntegerField(
         label=_("OTP expires after (seconds)"), min_value=10, max_value=86400, initial=300
@@ -98,6 +168,9 @@ class CampaignForm(forms.Form):
     webhook_call_started = forms.BooleanField(
         label=_("Also notify when a call is answered"), required=False
     )
+    webhook_campaign_events = forms.BooleanField(
+        label=_("Also notify when the campaign starts, completes or stops"), required=False
+    )
 
     def clean_ivr_menu(self) -> Any:
         text = self.cleaned_data["ivr_menu"].strip()
@@ -123,7 +196,15 @@ class CampaignForm(forms.Form):
                 "caller_id",
                 "script",
                 "ivr_menu",
+                "voice",
+                "speech_rate",
                 "otp_repeat_count",
+                "otp_lead_text",
+                "otp_again_text",
+                "otp_pause_ms",
+                "otp_replay_text",
+                "otp_closing_text",
+                "otp_recorded_digits",
                 "otp_expiry_seconds",
                 "max_concurrent_calls",
                 "max_attempts",
@@ -132,8 +213,17 @@ class CampaignForm(forms.Form):
                 "record_calls",
                 "webhook_url",
                 "webhook_call_started",
+                "webhook_campaign_events",
             )
         }
+        # Fields a form post left out keep their value (an empty sentence is a choice; a
+        # missing one is not).
+        for name in _KEPT_WHEN_ABSENT:
+            if name not in self.data:
+                values.pop(name)
+        for name in ("voice", "speech_rate", "otp_pause_ms"):
+            if values.get(name) in (None, ""):
+                values.pop(name, None)
         end_text = "24:00" if end.hour == 0 and end.minute == 0 else end.strftime("%H:%M")
         values["calling_hours"] = f"{start.strftime('%H:%M')}-{end_text}"
         values["calling_weekdays"] = "".join(data["calling_weekdays"])
@@ -150,7 +240,15 @@ class CampaignForm(forms.Form):
             "ivr_menu": json.dumps(campaign.ivr_menu, ensure_ascii=False, indent=2)
             if campaign.ivr_menu
             else "",
+            "voice": campaign.voice,
+            "speech_rate": campaign.speech_rate,
             "otp_repeat_count": campaign.otp_repeat_count,
+            "otp_lead_text": campaign.otp_lead_text,
+            "otp_again_text": campaign.otp_again_text,
+            "otp_pause_ms": campaign.otp_pause_ms,
+            "otp_replay_text": campaign.otp_replay_text,
+            "otp_closing_text": campaign.otp_closing_text,
+            "otp_recorded_digits": campaign.otp_recorded_digits,
             "otp_expiry_seconds": campaign.otp_expiry_seconds,
             "max_concurrent_calls": campaign.max_concurrent_calls,
             "max_attempts": campaign.max_attempts,
@@ -162,14 +260,41 @@ class CampaignForm(forms.Form):
             "record_calls": campaign.record_calls,
             "webhook_url": campaign.webhook_url,
             "webhook_call_started": campaign.webhook_call_started,
+            "webhook_campaign_events": campaign.webhook_campaign_events,
         }
 
 
-class UploadForm(forms.Form):
-    file = forms.FileField(
-        label=_("CSV or Excel (.xlsx) file"),
-        help_text=_("The first row holds the column names."),
+class DigitsForm(forms.Form):
+    """The account's recorded digits: a zip of 0.wav … 9.wav, or one file per digit."""
+
+    archive = forms.FileField(
+        label=_("Zip of 0.wav … 9.wav"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for digit in "0123456789":
+            self.fields[f"digit_{digit}"] = forms.FileField(
+                label=_("Digit %(digit)s") % {"digit": digit},
+                required=False,
+                widget=forms.ClearableFileInput(attrs={"accept": AUDIO_ACCEPT}),
+            )
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("CSV or Excel (.xlsx) file"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The limits as configured now (upload_limits.py, web/spreadsheets.py).
+        self.fields["file"].help_text = _(
+            "The first row holds the column names. At most %(megabytes)s MB and %(rows)s rows."
+        ) % {
+            "megabytes": max_upload_megabytes(),
+            "rows": f"{settings.AICALL['MAX_UPLOAD_ROWS']:,}",
+        }
 
 
 class DoNotCallForm(forms.Form):

@@ -68,6 +68,10 @@ SKIP_REASON: dict[str, Any] = {
     SkipReason.INVALID_PHONE: _("Not a valid Vietnamese phone number"),
     SkipReason.INVALID_OTP: _("otp_code missing or not six digits"),
     SkipReason.DUPLICATE: _("Same phone number as an earlier row"),
+    SkipReason.NUL_CHARACTER: _("Text contains a NUL character"),
+    SkipReason.RESTRICTED_NUMBER: _("Premium-rate or service number (1900/1800), not allowed"),
+    SkipReason.SHORT_CODE: _("Short code, not a phone number"),
+    SkipReason.TEXT_TOO_LONG: _("A name or field is longer than 500 characters"),
 }
 MENU_ACTION = {
     "message": _("Play a message"),

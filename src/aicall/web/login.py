@@ -10,8 +10,8 @@ from django.utils.translation import ngettext
 
 from aicall.accounts.throttle import (
     do_clear_login_failures,
-    do_record_login_failure,
-    login_retry_after,
+    do_end_login_attempt,
+    do_start_login_attempt,
 )
 from aicall.api.ratelimit import client_address
 
@@ -26,10 +26,10 @@ class ThrottledLoginMixin:
         form: AuthenticationForm = self  # type: ignore[assignment]
         email = str(form.data.get("username", ""))
         address = client_address(form.request) if form.request is not None else "unknown"
-        wait = login_retry_after(address, email)
-        if wait:
+        attempt = do_start_login_attempt(address, email)
+        if attempt.retry_after_seconds:
             self.throttled = True
-            minutes = max(1, math.ceil(wait / 60))
+            minutes = max(1, math.ceil(attempt.retry_after_seconds / 60))
             raise forms.ValidationError(
                 ngettext(
                     "Too many failed sign-ins. Try again in %(minutes)d minute.",
@@ -42,10 +42,12 @@ class ThrottledLoginMixin:
         try:
             cleaned = super().clean()  # type: ignore[misc]
         except forms.ValidationError as exc:
-            if getattr(exc, "code", None) == "invalid_login":
-                do_record_login_failure(address, email)
+            wrong = getattr(exc, "code", None) == "invalid_login"
+            do_end_login_attempt(attempt, failed=wrong)
             raise
-        do_clear_login_failures(email)
+        do_end_login_attempt(attempt, failed=False)
+        if form.get_user() is not None:
+            do_clear_login_failures(email)
         return cleaned
 
 

@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
 
 from aicall.calls.contacts import SkipReason
+from aicall.lib.spreadsheet import safe_row
 from aicall.upload_limits import max_upload_bytes, max_upload_megabytes
 from aicall.web.spreadsheets import FileRefused, check_file, rows_of
 
@@ -293,7 +294,7 @@ def write_report(item: Upload, contacts: list[dict], lines: list[int], checked, 
             kind, reason, call_id = outcome[index]
             counts[kind] += 1
             phone, name = contact.get("phone_number", ""), contact.get("ho_ten", "")
-            writer.writerow([lines[index], _safe(phone), _safe(name), kind, reason, call_id])
+            writer.writerow(safe_row([lines[index], phone, name, kind, reason, call_id]))
             if kind != "accepted" and len(problems) < 200:
                 problems.append(
                     {"line": lines[index], "phone": phone, "name": name, "reason": reason}
@@ -302,10 +303,6 @@ def write_report(item: Upload, contacts: list[dict], lines: list[int], checked, 
     item.meta["summary"] = summary
     item.save_meta()
     return summary
-
-
-def _safe(value: str) -> str:
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def import_file(item: Upload, campaign, mapping: list[str]) -> dict:

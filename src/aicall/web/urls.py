@@ -1,6 +1,15 @@
 from django.urls import path
 
-from aicall.web.views import accounts, calls, campaigns, contacts, dashboard, dnc, lifecycle
+from aicall.web.views import (
+    accounts,
+    audio,
+    calls,
+    campaigns,
+    contacts,
+    dashboard,
+    dnc,
+    lifecycle,
+)
 
 app_name = "web"
 
@@ -20,6 +29,11 @@ urlpatterns = [
     path("campaigns/new/", campaigns.campaign_create, name="campaign_create"),
     path("campaigns/preview/script/", campaigns.script_preview, name="script_preview"),
     path("campaigns/preview/menu/", campaigns.menu_preview, name="menu_preview"),
+    path("campaigns/preview/listen.wav", audio.listen, name="listen"),
+    path("campaigns/<int:campaign_id>/audio.wav", audio.campaign_audio, name="campaign_audio"),
+    path("digits/", audio.digits, name="digits"),
+    path("digits/delete/", audio.digits_delete, name="digits_delete"),
+    path("digits/<str:digit>.wav", audio.digit_audio, name="digit_audio"),
     path("campaigns/<int:campaign_id>/", campaigns.campaign_detail, name="campaign"),
     path("campaigns/<int:campaign_id>/edit/", campaigns.campaign_edit, name="campaign_edit"),
     path("campaigns/<int:campaign_id>/start/", lifecycle.campaign_start, name="campaign_start"),

@@ -26,8 +26,9 @@ class WebhookDelivery(models.Model):
     # No index of its own: `webhook_campaign_log` leads with the campaign. Every index is
     # paid for on the dialer's hot path (the outbox rows go in with the calls' results).
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, db_index=False)
-    call = models.ForeignKey("calls.Call", on_delete=models.CASCADE)
-    event = models.CharField(max_length=32)  # call.started, call.finished
+    # None for a campaign event (campaign.status).
+    call = models.ForeignKey("calls.Call", on_delete=models.CASCADE, null=True, blank=True)
+    event = models.CharField(max_length=32)  # call.started, call.finished, campaign.status
     payload = models.JSONField()
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING

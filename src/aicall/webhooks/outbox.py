@@ -11,10 +11,12 @@ from django.utils import timezone
 from aicall.calls.models import Call, CallState
 from aicall.calls.queries import call_object
 from aicall.campaigns.models import Campaign
-from aicall.webhooks.models import DeliveryStatus
+from aicall.lib.vntime import format_called_at
+from aicall.webhooks.models import DeliveryStatus, WebhookDelivery
 
 CALL_STARTED = "call.started"
 CALL_FINISHED = "call.finished"
+CAMPAIGN_STATUS = "campaign.status"
 
 
 class CallEvent(NamedTuple):
@@ -106,3 +108,32 @@ def enqueue_events(campaign_id: int, event: str, calls: list[CallEvent]) -> int:
             sql, [campaign_id, event, DeliveryStatus.PENDING.value, now, now, rows.decode()]
         )
     return len(calls)
+
+
+def enqueue_campaign_status(campaign_id: int, status: str, previous: str, at: datetime) -> bool:
+    """Queue a `campaign.status` event if the campaign asked for them; True if queued.
+
+    `{"event": "campaign.status", "data": {"campaign_id", "status", "previous_status",
+    "changed_at"}}`, signed and retried like the call events. Call it in the transaction
+    that changes the status.
+    """
+    wanted = Campaign.objects.filter(
+        pk=campaign_id, webhook_campaign_events=True, test_for__isnull=True
+    ).exclude(webhook_url="")
+    if status == previous or not wanted.exists():
+        return False
+    WebhookDelivery.objects.create(
+        campaign_id=campaign_id,
+        call=None,
+        event=CAMPAIGN_STATUS,
+        payload={
+            "event": CAMPAIGN_STATUS,
+            "data": {
+                "campaign_id": campaign_id,
+                "status": status,
+                "previous_status": previous,
+                "changed_at": format_called_at(at),
+            },
+        },
+    )
+    return True

@@ -14,7 +14,9 @@ import asyncio
 import logging
 import random
 import time
+from collections import Counter as Tally
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +29,13 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from prometheus_client import Counter
 
+from aicall.webhooks.destinations import (
+    BLOCKED_REASON,
+    CREDENTIALS_REASON,
+    GuardedTransport,
+    blocked,
+    has_credentials,
+)
 from aicall.webhooks.models import DeliveryStatus, WebhookDelivery, message_id
 from aicall.webhooks.signing import headers_for
 
@@ -40,6 +49,7 @@ EXCHANGE_SECONDS = 0.2
 @dataclass
 class Job:
     delivery_id: int
+    owner_id: int
     msg_id: str
     url: str
     secret: str
@@ -80,23 +90,42 @@ def _lease() -> timedelta:
 _LEASE_DUE = (
     "UPDATE webhooks_webhookdelivery SET next_attempt_at = %s WHERE id IN ("
     "SELECT id FROM webhooks_webhookdelivery WHERE status = 'pending' "
-    "AND next_attempt_at <= %s ORDER BY next_attempt_at, id LIMIT %s{skip_locked}) RETURNING id"
+    "AND next_attempt_at <= %s{busy} ORDER BY next_attempt_at, id LIMIT %s{skip_locked}) "
+    "RETURNING id"
+)
+# Accounts already at their share of the sender wait for their next turn.
+_NOT_BUSY = (
+    " AND campaign_id NOT IN (SELECT id FROM campaigns_campaign WHERE owner_id IN ({owners}))"
 )
 
 
-def lease_due(limit: int) -> list[int]:
-    """Ids of up to `limit` due deliveries, now leased to this sender (module docstring)."""
+def lease_due(limit: int, busy_owners: Iterable[int] = ()) -> list[int]:
+    """Ids of up to `limit` due deliveries, now leased to this sender (module docstring).
+
+    Deliveries of `busy_owners` (accounts with all their slots in flight) are left due.
+    """
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
     skip_locked = (
         " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     )
+    owners = sorted(int(o) for o in busy_owners)
+    busy = _NOT_BUSY.format(owners=", ".join(["%s"] * len(owners))) if owners else ""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            _LEASE_DUE.format(skip_locked=skip_locked),
-            [adapt(now + _lease()), adapt(now), limit],
+            _LEASE_DUE.format(skip_locked=skip_locked, busy=busy),
+            [adapt(now + _lease()), adapt(now), *owners, limit],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def release(jobs: list[Job]) -> None:
+    """Hand leased deliveries back, due now and with no attempt counted: their account
+    had no free slot in this sender."""
+    if jobs:
+        WebhookDelivery.objects.filter(
+            pk__in=[job.delivery_id for job in jobs], status=DeliveryStatus.PENDING
+        ).update(next_attempt_at=timezone.now())
 
 
 def jobs_for(ids: list[int]) -> list[Job]:
@@ -119,12 +148,14 @@ def jobs_for(ids: list[int]) -> list[Job]:
             "retry_until",
             "campaign__webhook_url",
             "campaign__webhook_secret",
+            "campaign__owner_id",
         )
         .order_by("id")
     )
     return [
         Job(
             delivery_id=pk,
+            owner_id=owner_id,
             msg_id=message_id(pk),
             url=url,
             secret=secret,
@@ -132,7 +163,7 @@ def jobs_for(ids: list[int]) -> list[Job]:
             attempts=attempts,
             deadline=retry_until or created_at + window,
         )
-        for pk, body, attempts, created_at, retry_until, url, secret in rows
+        for pk, body, attempts, created_at, retry_until, url, secret, owner_id in rows
     ]
 
 
@@ -188,20 +219,44 @@ def record_results(results: list[Result]) -> None:
             ).update(**fields)
 
 
-def exchange(results: list[Result], limit: int) -> list[Job]:
-    """Store `results` and lease up to `limit` due rows in one short write transaction,
-    then read what the leased rows need for sending."""
+def exchange(
+    results: list[Result],
+    limit: int,
+    released: list[Job] | None = None,
+    busy_owners: Iterable[int] = (),
+) -> list[Job]:
+    """Store `results`, hand back `released` and lease up to `limit` due rows (none of
+    `busy_owners`) in one short write transaction, then read what the leased rows need."""
     with transaction.atomic():
         if results:
             record_results(results)
-        ids = lease_due(limit) if limit > 0 else []
+        if released:
+            release(released)
+        ids = lease_due(limit, busy_owners) if limit > 0 else []
     return jobs_for(ids)
 
 
+def _error_text(exc: httpx.HTTPError) -> str:
+    """What the delivery log says about a failed POST: what went wrong, in words the
+    customer can act on, never the addresses the sender saw."""
+    if blocked(exc):
+        return BLOCKED_REASON
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{type(exc).__name__}: no answer in time"
+    if isinstance(exc, httpx.ConnectError):
+        return "ConnectError: could not connect to the webhook host"
+    return type(exc).__name__
+
+
 async def post(client: httpx.AsyncClient, job: Job) -> Result:
-    """One attempt. Any 2xx is success; redirects are not followed (a 3xx is a failure)."""
+    """One attempt. Any 2xx is success; redirects are not followed (a 3xx is a failure).
+
+    The client's transport connects only to public addresses (webhooks/destinations.py).
+    """
     if not job.url:
         return Result(job, False, None, "the campaign has no webhook URL", timezone.now())
+    if has_credentials(job.url):
+        return Result(job, False, None, CREDENTIALS_REASON, timezone.now())
     headers = {"content-type": "application/json", "user-agent": USER_AGENT}
     if job.secret:
         headers.update(headers_for(job.secret, job.msg_id, job.body))
@@ -212,8 +267,7 @@ async def post(client: httpx.AsyncClient, job: Job) -> Result:
         response = await client.post(job.url, content=job.body, headers=headers)
     except httpx.HTTPError as exc:
         SENT.labels("error").inc()
-        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        return Result(job, False, None, error, timezone.now())
+        return Result(job, False, None, _error_text(exc), timezone.now())
     ok = 200 <= response.status_code < 300
     SENT.labels("ok" if ok else "refused").inc()
     error = "" if ok else f"HTTP {response.status_code}"
@@ -221,10 +275,24 @@ async def post(client: httpx.AsyncClient, job: Job) -> Result:
 
 
 class Sender:
-    """Keeps up to `concurrency` POSTs in flight; polls the outbox when it has room."""
+    """Keeps up to `concurrency` POSTs in flight; polls the outbox when it has room.
 
-    def __init__(self, concurrency: int | None = None, poll_seconds: float = 0.5):
+    An account has at most `account_concurrency` of them: one account's slow or silent
+    receiver then holds its own share of the slots, and the other accounts' deliveries
+    go out meanwhile. Rows claimed beyond an account's share are handed back due.
+    """
+
+    def __init__(
+        self,
+        concurrency: int | None = None,
+        poll_seconds: float = 0.5,
+        account_concurrency: int | None = None,
+    ):
         self.concurrency = concurrency or int(settings.AICALL["WEBHOOK_CONCURRENCY"])
+        per_account = account_concurrency or int(settings.AICALL["WEBHOOK_ACCOUNT_CONCURRENCY"])
+        self.account_concurrency = max(1, min(per_account, self.concurrency))
+        self.per_owner: Tally[int] = Tally()
+        self.released: list[Job] = []
         self.poll_seconds = poll_seconds
         self.stopping = asyncio.Event()
         self.results: list[Result] = []
@@ -240,10 +308,15 @@ class Sender:
         timeout = _conf("WEBHOOK_TIMEOUT_SECONDS")
         return httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            transport=GuardedTransport(
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1)
+            ),
             follow_redirects=False,
             trust_env=False,
         )
+
+    def _busy_owners(self) -> list[int]:
+        return [o for o, n in self.per_owner.items() if n >= self.account_concurrency]
 
     async def _send(self, slot: int, job: Job) -> None:
         try:
@@ -254,6 +327,9 @@ class Sender:
             result = Result(job, False, None, f"{type(exc).__name__}: {exc}", timezone.now())
         self.results.append(result)
         self.free_slots.append(slot)
+        self.per_owner[job.owner_id] -= 1
+        if self.per_owner[job.owner_id] <= 0:
+            del self.per_owner[job.owner_id]
 
     async def run(self, *, until_idle: bool = False) -> None:
         """Deliver until `stopping` is set (or, with until_idle, nothing is due or in flight).
@@ -269,10 +345,10 @@ class Sender:
             await self._deliver(until_idle)
             if self.inflight:
                 await asyncio.wait(self.inflight)
-            if self.results:
-                await self._exchange(self.results, 0)
+            if self.results or self.released:
+                await self._exchange(self.results, 0, self.released)
                 self.sent += len(self.results)
-                self.results = []
+                self.results, self.released = [], []
         finally:
             for client in self.clients:
                 await client.aclose()
@@ -289,15 +365,19 @@ class Sender:
             due = not self.inflight or now - last_flush >= EXCHANGE_SECONDS
             may_claim = free > 0 and now >= idle_until
             claim_now = due and may_claim and free >= max(1, self.concurrency // 2)
-            flush_now = due and bool(self.results)
+            flush_now = due and bool(self.results or self.released)
             jobs: list[Job] = []
             if claim_now or flush_now:
                 batch, self.results = self.results, []
+                handed_back, self.released = self.released, []
                 try:
-                    jobs = await self._exchange(batch, free if may_claim else 0)
+                    jobs = await self._exchange(
+                        batch, free if may_claim else 0, handed_back, self._busy_owners()
+                    )
                 except DatabaseError:
                     log.exception("webhook sender: database error; retrying")
                     self.results = batch + self.results
+                    self.released = handed_back + self.released
                     await sync_to_async(close_old_connections, thread_sensitive=True)()
                     await self._pause(2.0)
                     continue
@@ -306,12 +386,16 @@ class Sender:
                 if may_claim and not jobs:
                     idle_until = now + self.poll_seconds
             for job in jobs:
+                if self.per_owner[job.owner_id] >= self.account_concurrency:
+                    self.released.append(job)
+                    continue
+                self.per_owner[job.owner_id] += 1
                 task = asyncio.create_task(self._send(self.free_slots.pop(), job))
                 self.inflight.add(task)
                 task.add_done_callback(self.inflight.discard)
             if self.inflight:
                 await asyncio.wait(self.inflight, timeout=0.05, return_when=asyncio.FIRST_COMPLETED)
-            elif not jobs and not self.results:
+            elif not jobs and not self.results and not self.released:
                 if until_idle:
                     return
                 await self._pause(max(0.0, idle_until - loop.time()))

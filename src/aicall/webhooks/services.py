@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.models import Campaign
+from aicall.webhooks.destinations import has_credentials, literal_address_refused
 from aicall.webhooks.models import DeliveryStatus, WebhookDelivery
 from aicall.webhooks.signing import new_secret, secret_bytes
 
@@ -30,6 +31,16 @@ def clean_webhook_settings(raw: dict[str, Any], campaign: Campaign | None) -> di
                 _URL(url)
             except ValidationError as exc:
                 raise CampaignError("webhook_url", "webhook_url must be an http(s) URL") from exc
+            if has_credentials(url):
+                raise CampaignError(
+                    "webhook_url",
+                    "webhook_url must not contain a user name or password (sign with "
+                    "webhook_secret instead)",
+                )
+            if literal_address_refused(url):
+                raise CampaignError(
+                    "webhook_url", "webhook_url must be a public address, not a private one"
+                )
         values["webhook_url"] = url
     if raw.get("webhook_secret") is not None:
         secret = str(raw["webhook_secret"]).strip()

@@ -62,10 +62,9 @@ def server(tmp_path_factory):
     drop = None
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"], drop = _postgres_database(os.environ["DATABASE_URL"])
-    run = RUN
-    subprocess.run([*run, "migrate", "-v0"], env=env, check=True, timeout=300)
+    subprocess.run([*RUN, "migrate", "-v0"], env=env, check=True, timeout=300)
     created = subprocess.run(
-        [*run, "createuser", "--email", EMAIL, "--password", PASSWORD],
+        [*RUN, "createuser", "--email", EMAIL, "--password", PASSWORD],
         env=env,
         check=True,
         capture_output=True,
@@ -73,6 +72,14 @@ def server(tmp_path_factory):
         timeout=120,
     )
     secret_key = json.loads(created.stdout)["secret_key"]
+    # The journey's campaign shows this caller ID: the operator verifies it first.
+    subprocess.run(
+        [*RUN, "callerid", "add", "--email", EMAIL, "0281234567"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     log_path = data_dir / "serve.log"
     try:
         with serving(env, log_path) as (base_url, _pid):

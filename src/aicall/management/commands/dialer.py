@@ -29,7 +29,9 @@ class Command(BaseCommand):
             help="serve Prometheus metrics on this port (default: $AICALL_DIALER_METRICS_PORT)",
         )
         parser.add_argument(
-            "--metrics-addr", default="127.0.0.1", help="address for --metrics-port"
+            "--metrics-addr",
+            default="127.0.0.1",
+            help="address for --metrics-port (beyond loopback needs AICALL_METRICS_TOKEN)",
         )
         parser.add_argument("--max-calls", type=int, help="calls this process holds at most")
         parser.add_argument("--claim-batch", type=int, help="calls claimed per round at most")
@@ -39,9 +41,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["metrics_port"] is not None:
-            from prometheus_client import start_http_server
+            from aicall.metrics_access import is_loopback, metrics_token, start_metrics_server
 
-            start_http_server(options["metrics_port"], addr=options["metrics_addr"])
+            address = options["metrics_addr"]
+            if not is_loopback(address) and not metrics_token():
+                raise CommandError(
+                    f"--metrics-addr {address} is reachable beyond this machine: set "
+                    "AICALL_METRICS_TOKEN (scrapers send it as a Bearer token)"
+                )
+            start_metrics_server(options["metrics_port"], address)
         try:
             carrier = get_carrier()
         except (ImportError, UnknownTelephony) as exc:

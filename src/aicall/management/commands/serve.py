@@ -11,8 +11,11 @@ import threading
 import time
 
 import uvicorn
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from aicall.metrics_access import is_loopback
 
 log = logging.getLogger("aicall.serve")
 
@@ -24,9 +27,10 @@ class ChildSupervisor(threading.Thread):
     in a tight loop; the delay doubles up to 30 s and resets after a minute of health.
     """
 
-    def __init__(self, command: str) -> None:
+    def __init__(self, command: str, args: tuple[str, ...] = ()) -> None:
         super().__init__(name=f"{command}-supervisor", daemon=True)
         self.command = command
+        self.args = args
         self.process: subprocess.Popen | None = None
         self.stopping = threading.Event()
 
@@ -34,7 +38,9 @@ class ChildSupervisor(threading.Thread):
         delay = 1.0
         while not self.stopping.is_set():
             started = time.monotonic()
-            self.process = subprocess.Popen([sys.executable, "-m", "aicall", self.command])
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "aicall", self.command, *self.args]
+            )
             code = self.process.wait()
             if self.stopping.is_set():
                 return
@@ -69,12 +75,31 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-webhooks", action="store_true", help="do not run the webhook sender"
         )
+        port = os.environ.get("AICALL_DIALER_METRICS_PORT")
+        parser.add_argument(
+            "--dialer-metrics-port",
+            type=int,
+            default=int(port) if port else None,
+            help="the dialer serves Prometheus metrics on 127.0.0.1:N "
+            "(default: $AICALL_DIALER_METRICS_PORT; the web process's are at /metrics)",
+        )
 
     def handle(self, *args, host: str, port: int, no_dialer: bool, no_webhooks: bool, **options):
+        if not is_loopback(host) and settings.ALLOWED_HOSTS == settings.LOOPBACK_HOSTS:
+            # Reachable from other machines, the web process must know its host names.
+            raise CommandError(
+                f"listening on {host} needs AICALL_ALLOWED_HOSTS (the host names clients "
+                "use, e.g. calls.example.com), or AICALL_DEV=1 for development"
+            )
         call_command("migrate", interactive=False, verbosity=0)
+        metrics_port = options.get("dialer_metrics_port")
+        dialer_args = ("--metrics-port", str(metrics_port)) if metrics_port else ()
         children = [
-            ChildSupervisor(command)
-            for command, wanted in (("dialer", not no_dialer), ("webhooks", not no_webhooks))
+            ChildSupervisor(command, extra)
+            for command, extra, wanted in (
+                ("dialer", dialer_args, not no_dialer),
+                ("webhooks", (), not no_webhooks),
+            )
             if wanted
         ]
         for child in children:

@@ -1,4 +1,7 @@
+import argparse
 import json
+import os
+import sys
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
@@ -14,6 +17,7 @@ from aicall.telephony.services import (
     do_assign_trunk,
     do_remove_trunk,
     do_set_default_trunk,
+    do_set_fallback_trunk,
     do_update_trunk,
     parse_header_option,
 )
@@ -42,7 +46,15 @@ def _trunk_flags(parser, *, update: bool) -> None:
     parser.add_argument("--proxy", required=not update, help="sip:HOST:PORT of the carrier")
     parser.add_argument("--transport", choices=["udp", "tcp"], default=default("udp"))
     parser.add_argument("--username", default=default(""), help="digest authentication user")
-    parser.add_argument("--password", default=default(""), help="digest authentication password")
+    parser.add_argument(
+        "--password-stdin",
+        dest="password_stdin",
+        action="store_true",
+        help="read the digest password from the first line of standard input "
+        "(or set AICALL_TRUNK_PASSWORD); never on the command line",
+    )
+    # Refused with an explanation: argv is visible in `ps` and kept in shell history.
+    parser.add_argument("--password", dest="password_argv", default=None, help=argparse.SUPPRESS)
     parser.add_argument(
         "--caller-id", dest="caller_id", default=default(""), help="default From number"
     )
@@ -103,6 +115,55 @@ def _trunk_flags(parser, *, update: bool) -> None:
         default=default(20),
         help="seconds without RTP that end a call (MEDIA TIMEOUT)",
     )
+    _edge_flags(parser, update=update)
+
+
+def _edge_flags(parser, *, update: bool) -> None:
+    """Failover targets and registration, carried out by the SIP edge (docs/sip.md)."""
+    parser.add_argument(
+        "--failover-proxy",
+        dest="failover_proxies",
+        action="append",
+        default=None if update else [],
+        metavar="sip:HOST:PORT",
+        help="another target of this trunk, tried in order when the ones before are down or "
+        "answer 503 (repeat for more; on update the list given replaces the old one)",
+    )
+    if update:
+        parser.add_argument(
+            "--register", type=_on_off, default=None, help="registration by the edge: on or off"
+        )
+    else:
+        parser.add_argument(
+            "--register",
+            action="store_true",
+            help="the SIP edge REGISTERs with the proxy using --username/--password",
+        )
+    parser.add_argument(
+        "--register-expiry",
+        dest="register_expiry_seconds",
+        type=int,
+        default=None if update else 300,
+        metavar="S",
+        help="registration lifetime asked for, seconds (refreshed before it ends)",
+    )
+    parser.add_argument(
+        "--auth-username",
+        dest="auth_username",
+        default=None if update else "",
+        metavar="U",
+        help="digest user when it differs from --username (the registered number)",
+    )
+    parser.add_argument(
+        "--realm", default=None if update else "", metavar="R", help="answer only this realm"
+    )
+    parser.add_argument(
+        "--fallback",
+        default=None,
+        metavar="TRUNK",
+        help="the next trunk in priority order, for calls this one cannot carry (down, 503, "
+        "registration failed); - clears it",
+    )
 
 
 def _extra_headers(options: dict):
@@ -154,9 +215,14 @@ class Command(BaseCommand):
     def handle(self, *args, action: str, **options):
         try:
             if action == "add":
+                options["password"] = _password(options) or ""
                 values = {f: options.get(f) for f in SETTABLE_FIELDS}
                 values["extra_headers"] = _extra_headers(options) or {}
+                fallback = options.get("fallback")
+                if fallback not in (None, "-") and not Trunk.objects.filter(name=fallback).exists():
+                    raise TrunkError("fallback", f"no trunk named {fallback}")
                 added = do_add_trunk(values)
+                self._fallback(added, options)
                 if options["make_default"]:
                     do_set_default_trunk(added)
                 emit(public_trunk(added))
@@ -179,13 +245,26 @@ class Command(BaseCommand):
             raise die(exc.message) from exc
 
     def _update(self, trunk: Trunk, options: dict) -> Trunk:
+        options["password"] = _password(options)
         changes = {f: options.get(f) for f in SETTABLE_FIELDS if f != "name"}
         changes["name"] = options.get("new_name")
         changes["extra_headers"] = _extra_headers(options)
         trunk = do_update_trunk(trunk, changes)
+        self._fallback(trunk, options)
         if options.get("health"):
             trunk = do_mark_trunk(trunk, options["health"], timezone.now())
         return trunk
+
+    def _fallback(self, trunk: Trunk, options: dict) -> None:
+        name = options.get("fallback")
+        if name is None:
+            return
+        fallback = None
+        if name != "-":
+            fallback = Trunk.objects.filter(name=name).first()
+            if fallback is None:
+                raise TrunkError("fallback", f"no trunk named {name}")
+        do_set_fallback_trunk(trunk, fallback)
 
     def _assign(self, options: dict) -> dict:
         trunk = None
@@ -204,3 +283,16 @@ class Command(BaseCommand):
             raise die(f"no campaign {options['campaign']}")
         do_assign_trunk(trunk, campaign=campaign)
         return {"campaign_id": campaign.pk, "trunk": trunk.name if trunk else None}
+
+
+def _password(options: dict) -> str | None:
+    """The digest password from standard input or AICALL_TRUNK_PASSWORD, never from argv
+    (None: neither given, so `update` keeps the stored one)."""
+    if options.get("password_argv") is not None:
+        raise die(
+            "--password is not accepted: the command line shows in `ps` and shell history. "
+            "Pipe it with --password-stdin or set AICALL_TRUNK_PASSWORD"
+        )
+    if options.get("password_stdin"):
+        return sys.stdin.readline().rstrip("\r\n")
+    return os.environ.get("AICALL_TRUNK_PASSWORD")

@@ -13,6 +13,7 @@ import inspect
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -20,11 +21,15 @@ from typing import Any
 
 from django.conf import settings
 
+from aicall.campaigns.transfer import checked_transfer_target
 from aicall.lib.phones import to_e164, to_national
 from aicall.speech.base import SpeechEngine, SpeechError
-from aicall.speech.clips import default_engine, otp_clips, uploaded_audio, wav_seconds
+from aicall.speech.clips import default_engine, wav_seconds
 from aicall.telephony import base
 from aicall.telephony.base import AnsweredCallback, CallOutcome, CallRequest, TrunkConfig
+from aicall.telephony.edge import EdgeSupervisor, supervisor_from_settings
+from aicall.telephony.edge.calls import edge_trunk_fields, registration_outcome
+from aicall.telephony.prompts import engine_for, opening_clips, spoken
 from aicall.telephony.sip.causes import note_for_sip_code
 from aicall.telephony.sip.identity import caller_identity
 from aicall.telephony.sip.pool import PoolUnavailable, WorkerPool, WorkerProcess
@@ -103,8 +108,11 @@ class SipCarrier(base.Carrier):
         min_workers: int | None = None,
         idle_seconds: float = 60.0,
         speech: SpeechEngine | None = None,
+        edge: EdgeSupervisor | None | bool = True,
     ):
         conf = settings.AICALL
+        # The SIP edge (Kamailio) the workers send through; None: direct to the trunk.
+        self.edge = supervisor_from_settings(conf) if edge is True else (edge or None)
         self.pool = WorkerPool(
             bind_address=bind_address or conf["SIP_BIND_ADDRESS"],
             port_base=conf.get("SIP_PORT_BASE", 0) if port_base is None else port_base,
@@ -112,6 +120,7 @@ class SipCarrier(base.Carrier):
             max_workers=max_workers or conf.get("SIP_MAX_WORKERS", 250),
             min_workers=min_workers or conf.get("SIP_MIN_WORKERS", 1),
             idle_seconds=idle_seconds,
+            worker_env={"AICALL_SIP_BEHIND_EDGE": "1"} if self.edge is not None else None,
         )
         self.speech = speech or default_engine()
         self.limiters: dict[str, TrunkLimiter] = {}
@@ -119,10 +128,16 @@ class SipCarrier(base.Carrier):
         self._keys = 0
 
     async def start(self) -> None:
+        if self.edge is not None:
+            await asyncio.to_thread(self.edge.start)  # reads the trunk table
+            if not await asyncio.to_thread(self.edge.wait_ready, 15.0):
+                log.error("the SIP edge is not answering yet (see %s)", self.edge.edge.run_dir)
         await self.pool.start()
 
     async def stop(self) -> None:
         await self.pool.stop()
+        if self.edge is not None:
+            await asyncio.to_thread(self.edge.stop)
 
     def channels_in_use(self) -> int:
         return self.active
@@ -138,6 +153,9 @@ class SipCarrier(base.Carrier):
     def worker_pids(self) -> list[int]:
         return self.pool.pids()
 
+    def edge_pids(self) -> list[int]:
+        return self.edge.pids() if self.edge is not None else []
+
     def _limiter(self, trunk: TrunkConfig) -> TrunkLimiter:
         limiter = self.limiters.get(trunk.name)
         if limiter is None:
@@ -147,23 +165,28 @@ class SipCarrier(base.Carrier):
 
     # -- what the callee hears -------------------------------------------------------------
 
-    def _clips(self, texts: list[str]) -> list[str]:
-        return [str(self.speech.render(t)) for t in texts if t.strip()]
-
-    def _node(self, menu: dict[str, Any], trunk: TrunkConfig, clips: list[str]) -> dict[str, Any]:
+    def _node(
+        self, engine: SpeechEngine, menu: dict[str, Any], trunk: TrunkConfig, clips: list[str]
+    ) -> dict[str, Any]:
         keys: dict[str, Any] = {}
         for digit, option in (menu.get("keys") or {}).items():
             action = option["action"]
             entry: dict[str, Any] = {"action": action}
             if action == "message":
-                entry["clips"] = self._clips([option["message"]])
+                entry["clips"] = [str(p) for p in spoken(engine, [option["message"]])]
                 entry["seconds"] = sum(_clip_seconds(c) for c in entry["clips"])
                 entry["then"] = option.get("then", "hangup")
             elif action == "submenu":
                 sub = option["menu"]
-                entry["menu"] = self._node(sub, trunk, self._clips([sub.get("prompt", "")]))
+                prompt = [str(p) for p in spoken(engine, [sub.get("prompt", "")])]
+                entry["menu"] = self._node(engine, sub, trunk, prompt)
             elif action == "transfer":
-                entry["uri"] = sip_uri(trunk, option["target"])
+                # Checked again here: a target stored before a rule tightened must not go out.
+                target = checked_transfer_target(option["target"])
+                if target is None:
+                    entry = {"action": "hangup"}
+                else:
+                    entry["uri"] = sip_uri(trunk, target)
             keys[digit] = entry
         return {
             "clips": clips,
@@ -174,26 +197,19 @@ class SipCarrier(base.Carrier):
 
     def build_plan(self, request: CallRequest, trunk: TrunkConfig) -> dict[str, Any]:
         """The prompt tree for one call, as clip paths the worker plays (renders if needed)."""
-        cache_dir = self.speech.cache_dir
-        clips: list[str]
+        engine = engine_for(self.speech, request)
+        clips = [str(p) for p in opening_clips(engine, request)]
         menu: dict[str, Any]
         if request.otp_code:
-            clips = self._clips([request.script_text])
-            clips += [
-                str(p) for p in otp_clips(self.speech, request.otp_code, request.otp_repeat_count)
-            ]
+            # "Press 1 to hear again" only when the campaign still says it.
+            replay = bool(request.otp_wording.replay_hint.strip())
             menu = {
                 "timeout_seconds": OTP_REPLAY_TIMEOUT_SECONDS,
-                "keys": {"1": {"action": "repeat"}},
+                "keys": {"1": {"action": "repeat"}} if replay else {},
             }
-            return self._node(menu, trunk, clips)
-        menu = request.ivr_menu or {}
-        if request.audio_path:
-            clips = [str(uploaded_audio(cache_dir, request.audio_path))]
         else:
-            clips = self._clips([request.script_text])
-        clips += self._clips([str(menu.get("prompt", ""))])
-        return self._node(menu, trunk, clips)
+            menu = request.ivr_menu or {}
+        return self._node(engine, menu, trunk, clips)
 
     def _recording_path(self, request: CallRequest) -> tuple[Path, str] | None:
         if not request.record:
@@ -219,6 +235,25 @@ class SipCarrier(base.Carrier):
     async def place_call(
         self, request: CallRequest, on_answered: AnsweredCallback | None = None
     ) -> CallOutcome:
+        outcome = await self._place_on_trunk(request, on_answered)
+        trunk = request.trunk
+        # Several trunks in priority order: the next one takes a call this one could not.
+        while trunk is not None and trunk.fallback is not None and trunk_could_not_carry(outcome):
+            log.info(
+                "call %s: trunk %s could not carry it (%s %s); trying %s",
+                request.call_id,
+                trunk.name,
+                outcome.hangup_cause,
+                outcome.sip_code,
+                trunk.fallback.name,
+            )
+            trunk = trunk.fallback
+            outcome = await self._place_on_trunk(replace(request, trunk=trunk), on_answered)
+        return outcome
+
+    async def _place_on_trunk(
+        self, request: CallRequest, on_answered: AnsweredCallback | None
+    ) -> CallOutcome:
         trunk = request.trunk
         if trunk is None:
             log.error("call %s: no SIP trunk configured (aicall trunk add)", request.call_id)
@@ -228,6 +263,10 @@ class SipCarrier(base.Carrier):
         except (SpeechError, OSError) as exc:
             log.error("call %s: could not prepare the prompt: %s", request.call_id, exc)
             return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
+        if self.edge is not None:
+            refused = await registration_outcome(self.edge, trunk)
+            if refused is not None:
+                return refused
         try:
             identity = caller_identity(
                 trunk, request.caller_id or trunk.caller_id, trunk_host(trunk)
@@ -251,9 +290,11 @@ class SipCarrier(base.Carrier):
             "trunk": {
                 "host": trunk_host(trunk),
                 "transport": trunk.transport,
-                "username": trunk.username,
+                "username": trunk.auth_username or trunk.username,
                 "password": trunk.password,
+                "realm": trunk.realm,
                 "dtmf_payload_type": trunk.dtmf_payload_type,
+                **edge_trunk_fields(self.edge, trunk),
                 "number_format": trunk.number_format,
                 "media_timeout": trunk.media_timeout_seconds,
             },
@@ -300,6 +341,19 @@ class SipCarrier(base.Carrier):
             outcome.sip_code,
         )
         return outcome
+
+
+# The trunk, not the callee, is the problem: no target answered (408), the trunk is
+# overloaded or out of service (503), or it would not take calls (not registered).
+_TRUNK_FAILURE_CODES = frozenset({408, 503})
+
+
+def trunk_could_not_carry(outcome: CallOutcome) -> bool:
+    if outcome.answered:
+        return False
+    if outcome.hangup_cause in (base.REGISTRATION_FAILED, base.TRUNK_UNAVAILABLE):
+        return True
+    return outcome.sip_code in _TRUNK_FAILURE_CODES
 
 
 def _may_transfer(node: dict[str, Any]) -> bool:

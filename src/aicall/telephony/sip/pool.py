@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import math
+import os
 import sys
 import time
 from collections import deque
@@ -71,6 +72,7 @@ class WorkerProcess:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=1 << 20,
+            env={**os.environ, **self.pool.worker_env} if self.pool.worker_env else None,
         )
         assert self.proc.stdout is not None
         line = await asyncio.wait_for(self.proc.stdout.readline(), READY_TIMEOUT_SECONDS)
@@ -188,6 +190,7 @@ class WorkerPool:
         idle_seconds: float = 60.0,
         max_parallel_starts: int = 8,
         spare_slots: int = 8,
+        worker_env: dict[str, str] | None = None,
     ):
         self.bind_address = bind_address
         self.port_base = port_base
@@ -200,6 +203,8 @@ class WorkerPool:
         # Free slots kept ready while calls are flowing: a worker takes ~0.1-0.3 s to
         # start, and at 50 calls/s a call should not wait for one.
         self.spare_slots = spare_slots
+        # Added to the workers' environment (e.g. AICALL_SIP_BEHIND_EDGE).
+        self.worker_env = dict(worker_env or {})
         self.workers: list[WorkerProcess] = []
         self.starting = 0
         self.start_failures = 0

@@ -35,6 +35,17 @@ QUIT_GRACE_SECONDS = 3.0
 MAX_REDIRECT_HOPS = 3
 
 
+def _realm(trunk: dict[str, Any]) -> str:
+    """The only digest realm the trunk's password answers: the configured one, else the
+    proxy's host name. Never "*": any peer on the call path could otherwise challenge with
+    a realm of its own and collect a response computed with the trunk's password."""
+    realm = trunk.get("realm") or ""
+    if realm:
+        return realm
+    host = str(trunk.get("host", ""))
+    return host[1:].split("]", 1)[0] if host.startswith("[") else host.rsplit(":", 1)[0]
+
+
 class Worker(IvrMixin, MediaMixin):
     def __init__(self, bind: str, port: int, out_fd: int, rtp_port: int = 0, rtp_range: int = 0):
         self.out_fd = out_fd
@@ -79,16 +90,19 @@ class Worker(IvrMixin, MediaMixin):
         self.ep.libInit(cfg)
         # Behind NAT the trunk must see the public address in Via, Contact and SDP.
         self.public_address = os.environ.get("AICALL_SIP_PUBLIC_ADDRESS", "")
+        # Behind the SIP edge only RTP faces the trunk: Via and Contact keep the local
+        # address, which the edge (on this host) reaches without a hairpin through the NAT.
+        sip_public = "" if os.environ.get("AICALL_SIP_BEHIND_EDGE") == "1" else self.public_address
         tcfg = pj.TransportConfig()
         tcfg.port = port
         tcfg.boundAddress = bind
-        tcfg.publicAddress = self.public_address
+        tcfg.publicAddress = sip_public
         self.udp_id = self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
         self.port = self.ep.transportGetInfo(self.udp_id).localName.rsplit(":", 1)[-1]
         tcp_cfg = pj.TransportConfig()
         tcp_cfg.port = int(self.port)
         tcp_cfg.boundAddress = bind
-        tcp_cfg.publicAddress = self.public_address
+        tcp_cfg.publicAddress = sip_public
         try:
             self.tcp_id = self.ep.transportCreate(pj.PJSIP_TRANSPORT_TCP, tcp_cfg)
         except pj.Error:
@@ -165,8 +179,11 @@ class Worker(IvrMixin, MediaMixin):
         acfg.regConfig.registerOnAdd = False
         if trunk.get("username"):
             acfg.sipConfig.authCreds.append(
-                pj.AuthCredInfo("digest", "*", trunk["username"], 0, trunk.get("password", ""))
+                pj.AuthCredInfo("digest", _realm(trunk), trunk["username"], 0, trunk["password"])
             )
+        if trunk.get("outbound_proxy"):
+            # Through the SIP edge: a preloaded Route to its loopback socket names the trunk.
+            acfg.sipConfig.proxies.append(trunk["outbound_proxy"])
         acfg.sipConfig.transportId = self.tcp_id if trunk.get("transport") == "tcp" else self.udp_id
         acfg.mediaConfig.transportConfig.boundAddress = self.bind
         acfg.mediaConfig.transportConfig.publicAddress = self.public_address

@@ -9,6 +9,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import WEEKDAYS, CampaignForm
 from aicall.web.labels import menu_editor_labels, service_message
 from aicall.web.scripts import SAMPLE_CONTACT, render_script
+from aicall.web.views.audio import apply_audio_upload, web_message
 from aicall.web.views.lifecycle import activity_context, route_of
 
 CAMPAIGNS_PER_PAGE = 25
@@ -79,18 +81,27 @@ def campaign_rows(request: HttpRequest) -> HttpResponse:
 
 
 def _save(request: HttpRequest, form: CampaignForm, campaign: Campaign | None):
-    """Hand the form to the campaign service; its objections land next to their field."""
+    """Hand the form to the campaign service; its objections land next to their field.
+
+    Settings and audio are saved in one transaction: a refused audio file changes nothing.
+    """
     if not form.is_valid():
         return None
     try:
-        if campaign is None:
-            return do_create_campaign(owner_id(request), form.service_values())
-        return do_update_campaign(campaign, form.service_values())
+        with transaction.atomic():
+            if campaign is None:
+                saved = do_create_campaign(owner_id(request), form.service_values())
+            else:
+                saved = do_update_campaign(campaign, form.service_values())
+            apply_audio_upload(request, saved, form.cleaned_data)
+        return saved
     except (CampaignError, MenuError) as exc:
+        if campaign is not None:
+            campaign.refresh_from_db()
         field = exc.field if exc.field in form.fields else None
         if exc.field == "calling_hours":
             field = "calling_hours_end"
-        form.add_error(field, service_message(exc))
+        form.add_error(field, web_message(service_message(exc)))
         return None
 
 
@@ -111,7 +122,7 @@ def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | No
 @login_required
 def campaign_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        form = CampaignForm(request.POST)
+        form = CampaignForm(request.POST, request.FILES)
         campaign = _save(request, form, None)
         if campaign is not None:
             messages.success(request, _("Campaign created. Now add contacts."))
@@ -125,7 +136,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 def campaign_edit(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = owned_campaign(request, campaign_id)
     if request.method == "POST":
-        form = CampaignForm(request.POST)
+        form = CampaignForm(request.POST, request.FILES)
         if _save(request, form, campaign) is not None:
             messages.success(request, _("Campaign saved."))
             return redirect("web:campaign", campaign_id=campaign.pk)

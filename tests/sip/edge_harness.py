@@ -1,0 +1,58 @@
+"""A real Kamailio edge on 127.0.0.1 for a test: free ports, run directory under tmp_path."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.sip.harness import Sipp
+
+
+def free_port_pair() -> int:
+    """A port free for both UDP and TCP on 127.0.0.1 (Kamailio listens on both)."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = udp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no free port on 127.0.0.1")
+
+
+def use_edge(settings, tmp_path: Path) -> dict:
+    """Point the SIP carrier at its own Kamailio (AICALL_SIP_EDGE=kamailio) on free ports."""
+    if shutil.which("kamailio") is None and not Path("/usr/sbin/kamailio").exists():
+        pytest.fail("kamailio is not installed: run scripts/setup.sh (Debian package kamailio)")
+    conf = {
+        "SIP_EDGE": "kamailio",
+        "SIP_EDGE_ADDRESS": "127.0.0.1",
+        "SIP_EDGE_PORT": free_port_pair(),
+        "SIP_EDGE_LOCAL_PORT": free_port_pair(),
+        "SIP_EDGE_RUN_DIR": str(tmp_path / "edge"),
+        "SIP_EDGE_BINARY": shutil.which("kamailio") or "/usr/sbin/kamailio",
+    }
+    settings.AICALL = {**settings.AICALL, **conf}
+    return conf
+
+
+def messages(callee: Sipp) -> list[str]:
+    """The SIP messages SIPp received and sent (it runs with -trace_msg)."""
+    logs = callee.tmp_path.glob(f"*_{callee.proc.pid}_messages.log")  # this SIPp's own
+    text = "\n".join(p.read_text(errors="replace") for p in logs)
+    return re.split(r"\n-{20,} [^\n]*\n", text)
+
+
+def received(callee: Sipp, method: str) -> list[str]:
+    return [
+        m
+        for m in messages(callee)
+        if re.search(rf"message received \[\d+\] bytes :\s+{method} ", m)
+    ]
