@@ -2,6 +2,7 @@
 
 import pytest
 
+from aicall.accounts.callerids import do_verify_caller_id
 from aicall.campaigns.services import do_create_campaign, do_start_campaign
 from aicall.telephony.services import do_add_trunk
 from aicall.telephony.sip.carrier import SipCarrier
@@ -100,7 +101,7 @@ def test_voice_otp_campaign_end_to_end_keeps_the_code_out_of_the_logs(
 
     caplog.set_level(logging.DEBUG)
     callee = sipp("callee_hangup.xml")  # answers, listens 5 s, hangs up
-    do_add_trunk({"name": "otp", "proxy": callee.proxy})
+    do_add_trunk({"name": "otp", "proxy": callee.proxy, "caller_id": "02873001234"})
     campaign = do_create_campaign(
         user.pk,
         {
@@ -220,6 +221,8 @@ def test_dialer_sends_the_stored_trunks_identity_and_ends_silent_calls(
 
 def _one_call_campaigns(api, token, user, trunks_and_numbers, **settings) -> list:
     """A started ivr campaign per (trunk, number), one contact each, imported by the API."""
+    # The trunks here have no caller ID of their own: the operator verified the number.
+    do_verify_caller_id(user.pk, "02873001234", "test trunks")
     campaigns = []
     for trunk, number in trunks_and_numbers:
         campaign = do_create_campaign(

@@ -168,6 +168,7 @@ def test_rtp_that_keeps_flowing_is_not_a_media_timeout(sipp):
     assert 5.5 < outcome.duration_seconds < 8
 
 
+@pytest.mark.usefixtures("transfers_to_loopback")
 def test_a_bridged_transfer_whose_two_sides_go_silent_ends_both_legs(sipp):
     callee = sipp("refer_refused.xml")  # presses 1, refuses the REFER, then sends nothing
     agent = sipp("silent_answer.xml")  # the target answers and never sends RTP either
