@@ -36,3 +36,9 @@ def own_rtp_ports(settings):
 def direct_sip(settings):
     """SIP tests that are not about the edge call the SIPp trunk directly from the workers."""
     settings.AICALL = {**settings.AICALL, "SIP_EDGE": "direct"}
+
+
+@pytest.fixture
+def transfers_to_loopback(settings):
+    """The SIPp agents of transfer tests listen on 127.0.0.1: the operator allow-lists it."""
+    settings.AICALL = {**settings.AICALL, "TRANSFER_SIP_DOMAINS": ["127.0.0.1"]}

@@ -202,6 +202,7 @@ def test_a_stuck_media_worker_is_killed_and_its_call_settled(sipp, monkeypatch):
     assert 3 < outcome.duration_seconds < 6
 
 
+@pytest.mark.usefixtures("transfers_to_loopback")
 def test_refused_refer_falls_back_to_a_bridged_second_leg(sipp):
     callee = sipp("refer_refused.xml")
     agent = sipp("agent_answer.xml")
@@ -259,6 +260,7 @@ def test_stopping_the_carrier_hangs_up_calls_in_progress_and_settles_them(sipp):
     assert callee.proc.wait(10) == 0, callee.errors()  # it got our BYE
 
 
+@pytest.mark.usefixtures("transfers_to_loopback")
 def test_transfer_calls_keep_a_slot_for_their_bridged_leg_when_workers_are_full(sipp):
     refusing = sipp("refer_refused.xml", calls=2)
     agent = sipp("agent_answer.xml", calls=2)

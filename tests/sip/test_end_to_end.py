@@ -2,6 +2,7 @@
 
 import pytest
 
+from aicall.accounts.callerids import do_verify_caller_id
 from aicall.campaigns.services import do_create_campaign, do_start_campaign
 from aicall.telephony.services import do_add_trunk
 from aicall.telephony.sip.carrier import SipCarrier
@@ -100,7 +101,7 @@ def test_voice_otp_campaign_end_to_end_keeps_the_code_out_of_the_logs(
 
     caplog.set_level(logging.DEBUG)
     callee = sipp("callee_hangup.xml")  # answers, listens 5 s, hangs up
-    do_add_trunk({"name": "otp", "proxy": callee.proxy})
+    do_add_trunk({"name": "otp", "proxy": callee.proxy, "caller_id": "02873001234"})
     campaign = do_create_campaign(
         user.pk,
         {
@@ -146,30 +147,14 @@ def test_dialer_records_a_g722_answer_as_incompatible_and_follows_a_302(
     )
     g722_trunk = do_add_trunk({"name": "g722", "proxy": g722.proxy})
     redirect_trunk = do_add_trunk({"name": "redirect", "proxy": redirecting.proxy})
-    campaigns = []
-    for trunk, number in ((g722_trunk, "0901234565"), (redirect_trunk, "0901234566")):
-        campaign = do_create_campaign(
-            user.pk,
-            {
-                "name": f"Carrier {trunk.name}",
-                "campaign_type": "ivr",
-                "caller_id": "02873001234",
-                "script": "Xin chào",
-                "calling_hours": "00:00-24:00",
-                "max_attempts": 1,
-                "webhook_url": "https://hooks.example.com/aicall",
-                "webhook_call_started": True,
-            },
-        )
-        campaign.trunk = trunk
-        campaign.save()
-        status, _ = api.post(
-            f"/api/campaigns/{campaign.pk}/import",
-            {"access_token": token, "contacts": [{"phone_number": number}]},
-        )
-        assert status == 200
-        do_start_campaign(campaign)
-        campaigns.append(campaign)
+    campaigns = _one_call_campaigns(
+        api,
+        token,
+        user,
+        [(g722_trunk, "0901234565"), (redirect_trunk, "0901234566")],
+        webhook_url="https://hooks.example.com/aicall",
+        webhook_call_started=True,
+    )
     h = harness(SipCarrier(bind_address="127.0.0.1"))
     for campaign in campaigns:
         wait_until(settled(campaign), timeout=40)
@@ -177,12 +162,7 @@ def test_dialer_records_a_g722_answer_as_incompatible_and_follows_a_302(
     for callee in (g722, target, redirecting):
         assert callee.proc.wait(10) == 0, callee.errors()
 
-    exported = []
-    for campaign in campaigns:
-        status, body = api.get(f"/api/campaigns/{campaign.pk}/export", access_token=token, limit=10)
-        assert status == 200
-        [call] = body["results"]["calls"]
-        exported.append(call)
+    exported = _exported_calls(api, token, campaigns)
     incompatible, redirected = exported
     assert (incompatible["state"], incompatible["note"], incompatible["duration"]) == (
         50,
@@ -199,3 +179,81 @@ def test_dialer_records_a_g722_answer_as_incompatible_and_follows_a_302(
         (redirected["call_id"], "call.started"),
         (redirected["call_id"], "call.finished"),
     }
+
+
+def test_dialer_sends_the_stored_trunks_identity_and_ends_silent_calls(
+    api, token, user, sipp, harness
+):
+    checking = sipp("identity_check.xml")  # regex-checks From, PAI, Privacy, X-Account-Code
+    silent = sipp("silent_answer.xml")  # answers, never sends RTP
+    identity_trunk = do_add_trunk(
+        {
+            "name": "identity",
+            "proxy": checking.proxy,
+            "caller_id_format": "e164",
+            "display_name": "Shop ABC",
+            "send_pai": True,
+            "privacy": "id",
+            "extra_headers": {"X-Account-Code": "acme-42"},
+        }
+    )
+    silent_trunk = do_add_trunk(
+        {"name": "silent", "proxy": silent.proxy, "media_timeout_seconds": 5}
+    )
+    campaigns = _one_call_campaigns(
+        api,
+        token,
+        user,
+        [(identity_trunk, "0901234567"), (silent_trunk, "0901234568")],
+        ivr_menu={"timeout_seconds": 30, "keys": {"1": {"action": "hangup"}}},
+    )
+    h = harness(SipCarrier(bind_address="127.0.0.1"))
+    for campaign in campaigns:
+        wait_until(settled(campaign), timeout=40)
+    h.stop()
+    assert checking.proc.wait(10) == 0, checking.errors()
+    assert silent.proc.wait(10) == 0, silent.errors()  # it got our BYE
+    notes = [(c["state"], c["note"], c["duration"]) for c in _exported_calls(api, token, campaigns)]
+    busy, timed_out = notes
+    assert busy == (50, "USER BUSY", 0)
+    assert timed_out[:2] == (40, "MEDIA TIMEOUT") and 5 <= timed_out[2] <= 7
+
+
+def _one_call_campaigns(api, token, user, trunks_and_numbers, **settings) -> list:
+    """A started ivr campaign per (trunk, number), one contact each, imported by the API."""
+    # The trunks here have no caller ID of their own: the operator verified the number.
+    do_verify_caller_id(user.pk, "02873001234", "test trunks")
+    campaigns = []
+    for trunk, number in trunks_and_numbers:
+        campaign = do_create_campaign(
+            user.pk,
+            {
+                "name": f"Trunk {trunk.name}",
+                "campaign_type": "ivr",
+                "caller_id": "02873001234",
+                "script": "Xin chào",
+                "calling_hours": "00:00-24:00",
+                "max_attempts": 1,
+                **settings,
+            },
+        )
+        campaign.trunk = trunk
+        campaign.save()
+        status, _ = api.post(
+            f"/api/campaigns/{campaign.pk}/import",
+            {"access_token": token, "contacts": [{"phone_number": number}]},
+        )
+        assert status == 200
+        do_start_campaign(campaign)
+        campaigns.append(campaign)
+    return campaigns
+
+
+def _exported_calls(api, token, campaigns) -> list[dict]:
+    calls = []
+    for campaign in campaigns:
+        status, body = api.get(f"/api/campaigns/{campaign.pk}/export", access_token=token, limit=10)
+        assert status == 200
+        [call] = body["results"]["calls"]
+        calls.append(call)
+    return calls

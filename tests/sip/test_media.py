@@ -74,6 +74,31 @@ def test_hold_then_resume_mid_prompt_replays_the_prompt_so_all_of_it_is_heard(si
     assert 1.0 < voiced_seconds(ear.samples[: len(ear.samples) - len(resumed)]) < 2.6
 
 
+def test_a_key_pressed_on_hold_plays_its_message_after_the_resume(sipp, tmp_path):
+    thanks = default_engine().render(THANKS)
+    ear = RtpEar(talk_back=False)
+    try:
+        scenario = scenario_with(
+            "hold_key_during.xml",
+            tmp_path,
+            hold_after=1000,
+            hold_for=2500,
+            key_after=100,  # then wait for our BYE after the message
+        )
+        callee = sipp(scenario, keys={"rtp_port": str(ear.port), "key_pcap": KEY_1})
+        outcome, _ = asyncio.run(
+            place(callee, request(callee, script_text=SCRIPT, ivr_menu=PRESS_1))
+        )
+    finally:
+        ear.close()
+    assert outcome.answered and [k for k, _ in outcome.key_presses] == ["1"]
+    gap, resumed = ear.after_longest_gap()
+    assert gap > 2.0
+    # The thanks message, whole, after the resume; then aicall hangs up.
+    assert abs(voiced_seconds(resumed) - voiced_seconds(read_wav(thanks))) < 0.5
+    assert best_alignment(frame_energy(resumed), frame_energy(read_wav(thanks))) > 0.9
+
+
 def test_two_calls_in_one_worker_a_held_call_never_plays_into_the_other(sipp, tmp_path):
     """Call A is held (its stream moves to a new conference slot), call B is placed during
     the hold and may get A's old slot; A resumes and presses 1: B must hear nothing."""
@@ -143,6 +168,7 @@ def test_rtp_that_keeps_flowing_is_not_a_media_timeout(sipp):
     assert 5.5 < outcome.duration_seconds < 8
 
 
+@pytest.mark.usefixtures("transfers_to_loopback")
 def test_a_bridged_transfer_whose_two_sides_go_silent_ends_both_legs(sipp):
     callee = sipp("refer_refused.xml")  # presses 1, refuses the REFER, then sends nothing
     agent = sipp("silent_answer.xml")  # the target answers and never sends RTP either

@@ -72,7 +72,9 @@ def test_unreachable_trunk_is_retried_marked_down_and_calls_succeed_once_it_is_b
     black_hole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     black_hole.bind(("127.0.0.1", 0))
     port = black_hole.getsockname()[1]
-    trunk = do_add_trunk({"name": "dead", "proxy": f"sip:127.0.0.1:{port}"})
+    trunk = do_add_trunk(
+        {"name": "dead", "proxy": f"sip:127.0.0.1:{port}", "caller_id": "02873001234"}
+    )
     campaign = campaign_on(user, trunk, max_attempts=2, max_concurrent_calls=3)
     first = queue(campaign, [{"phone_number": f"090123456{i}"} for i in range(3)])
     h = harness(SipCarrier(bind_address="127.0.0.1"))
@@ -117,7 +119,9 @@ def test_503_retry_after_is_honoured_for_the_next_attempt(
         scenario_with("reject_retry_after.xml", tmp_path, code=503),
         keys={"retry": "4"},
     )
-    trunk = do_add_trunk({"name": "busy-carrier", "proxy": f"sip:127.0.0.1:{port}"})
+    trunk = do_add_trunk(
+        {"name": "busy-carrier", "proxy": f"sip:127.0.0.1:{port}", "caller_id": "02873001234"}
+    )
     campaign = campaign_on(user, trunk, max_attempts=2)
     [call_id] = queue(campaign, [{"phone_number": "0901234567"}])
     h = harness(SipCarrier(bind_address="127.0.0.1"))
