@@ -10,6 +10,7 @@ import re
 import signal
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
@@ -68,6 +69,13 @@ def call_request(trunk: Trunk, call_id: int = 1) -> CallRequest:
 def trunk_state(trunk: Trunk) -> tuple[str, int | None]:
     trunk.refresh_from_db()
     return trunk.registration_state, trunk.registration_code
+
+
+def running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def vias(invite: str) -> list[str]:
@@ -292,8 +300,11 @@ def test_kamailio_killed_mid_campaign_is_restarted_and_no_call_is_lost(
     # Kill the edge once calls are up (some answered, more being placed).
     wait_until(lambda: Call.objects.filter(campaign=campaign, status="done").count() >= 1, 60)
     first_pid = carrier.edge.process.pid
+    first_children = set(carrier.edge.pids()) - {first_pid}
     os.kill(first_pid, signal.SIGKILL)
     wait_until(lambda: carrier.edge.process.pid != first_pid and carrier.edge._ready.is_set(), 30)
+    # The dead Kamailio's children would keep its sockets: none of them is left running.
+    assert first_children and not [pid for pid in first_children if running(pid)]
     restarted_at = time.monotonic()
     wait_until(settled(campaign), timeout=120)
     h.stop()
