@@ -240,6 +240,8 @@ async def aicall_phase(
     edge_cpu, _ = edge_window.stop()
     pids = carrier.worker_pids()
     edge_processes = len(carrier.edge_pids())
+    # Kamailio's shared memory (transactions, dispatcher, registrations) with every call up.
+    shm = edge.rpc("core.shmmem") if carrier.edge else {}
     pss_total_mb = sum(pss_kb(pid) for pid in pids) / 1024
     outcomes = await asyncio.gather(*tasks)
     drops = {
@@ -272,6 +274,7 @@ async def aicall_phase(
         "edge_cpu": edge_cpu,
         "edge_ramp_cpu": edge_ramp_cpu,
         "edge_processes": edge_processes,
+        "edge_shm_mb": (shm.get("max_used", 0) / 2**20, shm.get("total", 0) / 2**20),
         "render_ms_per_call": 1000 * render_cpu / args.calls,
         "ramp_carrier_ms_per_call": 1000 * ramp_self_cpu / args.calls,
         "pss_mb": pss_total_mb,
@@ -367,6 +370,8 @@ def main() -> None:
         print(f"  CPU, SIP edge (Kamailio)        {ours['edge_cpu']:.1f}% of one core "
               f"while calls are up, {ours['edge_ramp_cpu']:.1f}% while they start "
               f"({ours['edge_processes']} processes, SIP only)")  # fmt: skip
+        used, total = ours["edge_shm_mb"]
+        print(f"  SIP edge shared memory          {used:.1f} MB at most of {total:.0f} MB")
     print(f"  CPU per call                    {per_call:.3f}% of one core")
     print(f"  CPU per call placed (carrier)   {ours['ramp_carrier_ms_per_call']:.1f} ms, "
           f"speech rendering {ours['render_ms_per_call']:.1f} ms")  # fmt: skip

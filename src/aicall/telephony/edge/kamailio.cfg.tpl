@@ -13,7 +13,9 @@ log_prefix="{$mt $ci} "
 memdbg=5
 memlog=5
 children=@@CHILDREN@@
-tcp_children=@@CHILDREN@@
+tcp_children=@@TCP_CHILDREN@@
+# Room for a burst of SIP while the workers are starved of CPU (capped by net.core.rmem_max).
+maxbuffer=@@MAXBUFFER@@
 auto_aliases=no
 server_header="Server: aicall-edge"
 user_agent_header="User-Agent: aicall-edge"
