@@ -83,6 +83,10 @@ _MESSAGES = [
     (r"the zip holds none of .*", gettext_lazy("The zip holds none of 0.wav … 9.wav.")),
     (r"the file is too large", gettext_lazy("The file is too large.")),
     (
+        r"(?P<path>menu[^:]*): an audio reference must be the id of an uploaded recording",
+        gettext_lazy("%(path)s: this is not one of the campaign's recordings."),
+    ),
+    (
         r"upload recordings of all ten digits \(0-9\) first",
         gettext_lazy("Upload recordings of all ten digits (0-9) first."),
     ),
