@@ -51,9 +51,11 @@ def _delete_file(file_field) -> None:
 
 
 def _delete_if_unused(campaign: Campaign, name: str) -> None:
-    """Delete a campaign's former recording unless a copy of the campaign (a duplicate, a
-    test call's companion, which take over its settings) still plays it."""
-    if name and not Campaign.objects.filter(audio_file=name).exclude(pk=campaign.pk).exists():
+    """Delete a campaign's former recording unless a duplicate of the campaign (which took
+    over its settings) still plays it. A test call's companion does not count: it takes
+    the settings over again at every test call."""
+    others = Campaign.objects.filter(audio_file=name, test_for__isnull=True)
+    if name and not others.exclude(pk=campaign.pk).exists():
         campaign.audio_file.storage.delete(name)
 
 

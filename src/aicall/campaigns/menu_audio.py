@@ -5,7 +5,7 @@ WAV or MP3, at most ten minutes, 8 kHz mono), stored as `menu-audio/<owner>/<id>
 listed in `Campaign.menu_audio` by id; the menu refers to the id where the recording
 replaces its text (campaigns/ivr_menu.py). A refused file changes nothing. A recording the
 menu no longer refers to is forgotten at the next change, and its file deleted unless
-another campaign of the account (a duplicate, a test call's companion) still plays it.
+another campaign of the account (a duplicate) still plays it.
 """
 
 from __future__ import annotations
@@ -83,10 +83,16 @@ def _save(campaign: Campaign, menu: dict) -> list[str]:
 
 
 def delete_unused(owner_id: int, campaign_id: int | None, names: list[str]) -> None:
-    """Delete these stored recordings unless another campaign of the account plays them."""
+    """Delete these stored recordings unless another campaign of the account plays them.
+
+    A test call's companion does not count: it takes over its campaign's settings again at
+    every test call, so it would keep a forgotten recording forever.
+    """
     for name in names:
         audio_id = Path(name).stem
-        others = Campaign.objects.filter(owner_id=owner_id, menu_audio__has_key=audio_id)
+        others = Campaign.objects.filter(
+            owner_id=owner_id, menu_audio__has_key=audio_id, test_for__isnull=True
+        )
         if campaign_id is not None:
             others = others.exclude(pk=campaign_id)
         if not others.exists():
