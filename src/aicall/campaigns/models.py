@@ -88,6 +88,9 @@ class Campaign(models.Model):
     # Also POST `campaign.status` events (started, completed, stopped, ...) to webhook_url.
     # Off by default: receivers written for the original expect call events only.
     webhook_campaign_events = models.BooleanField(default=False)
+    # The contacts' own column names in the order the customer first gave them (jsonb on
+    # PostgreSQL keeps a call's custom_fields keys in its own order); see columns.py.
+    contact_columns = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0004_merge_20261202_0549"),
+        ("campaigns", "0005_contact_columns"),
     ]
 
     operations = [
