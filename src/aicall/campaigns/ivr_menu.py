@@ -19,7 +19,7 @@ node is reachable from the root once those hold.
 from typing import Any
 
 from aicall.campaigns.errors import CampaignError
-from aicall.campaigns.transfer import TransferTargetError, clean_transfer_target
+from aicall.telephony.transfer import TransferTargetError, clean_transfer_target
 
 KEYS = frozenset("0123456789*#")
 ACTIONS = ("message", "repeat", "back", "submenu", "transfer", "hangup")
@@ -36,7 +36,7 @@ class MenuError(CampaignError):
 def validate_menu(menu: Any, *, allow_restricted: bool = False) -> dict:
     """The menu, cleaned, or MenuError naming the first problem by its key path.
 
-    Transfer targets follow campaigns/transfer.py; `allow_restricted` lets them be
+    Transfer targets follow telephony/transfer.py; `allow_restricted` lets them be
     premium-rate or 1900/1800 numbers (the operator's choice per account).
     """
     if menu in (None, {}, ""):
