@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from aicall.accounts.callerids import (
     CALLER_ID,
@@ -35,9 +36,9 @@ def parse_calling_hours(text: str) -> tuple[time, time]:
         start = time.fromisoformat(start_text)
         end = time(0, 0) if end_text == "24:00" else time.fromisoformat(end_text)
     except ValueError as exc:
-        raise CampaignError("calling_hours", "calling hours must look like 08:00-17:00") from exc
+        raise CampaignError("calling_hours", _("calling hours must look like 08:00-17:00")) from exc
     if end != time(0, 0) and end <= start:
-        raise CampaignError("calling_hours", "calling hours must end after they start")
+        raise CampaignError("calling_hours", _("calling hours must end after they start"))
     return start, end
 
 
@@ -58,24 +59,37 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
         if raw.get(name) is not None:
             text = str(raw[name]) if name == "script" else str(raw[name]).strip()
             if len(text) > limit:
-                raise CampaignError(name, f"{name} is longer than {limit} characters")
+                raise CampaignError(
+                    name,
+                    _("%(setting)s is longer than %(limit)s characters"),
+                    setting=name,
+                    limit=limit,
+                )
             values[name] = text
     if values.get("caller_id") and not CALLER_ID.match(values["caller_id"]):
-        raise CampaignError("caller_id", "caller_id must be digits only (3 to 20)")
+        raise CampaignError("caller_id", _("caller_id must be digits only (3 to 20)"))
     if "name" in values and not values["name"]:
-        raise CampaignError("name", "name must not be empty")
+        raise CampaignError("name", _("name must not be empty"))
     if raw.get("campaign_type") is not None:
         if raw["campaign_type"] not in CampaignType.values:
-            raise CampaignError("campaign_type", "type must be voice_otp or ivr")
+            raise CampaignError("campaign_type", _("type must be voice_otp or ivr"))
         values["campaign_type"] = raw["campaign_type"]
     for name, (low, high) in INT_LIMITS.items():
         if raw.get(name) is not None:
             try:
                 number = int(raw[name])
             except (TypeError, ValueError) as exc:
-                raise CampaignError(name, f"{name} must be a whole number") from exc
+                raise CampaignError(
+                    name, _("%(setting)s must be a whole number"), setting=name
+                ) from exc
             if not low <= number <= high:
-                raise CampaignError(name, f"{name} must be between {low} and {high}")
+                raise CampaignError(
+                    name,
+                    _("%(setting)s must be between %(low)s and %(high)s"),
+                    setting=name,
+                    low=low,
+                    high=high,
+                )
             values[name] = number
     if raw.get("calling_hours") is not None:
         values["calling_hours_start"], values["calling_hours_end"] = parse_calling_hours(
@@ -86,11 +100,13 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
         text = "".join(map(str, given)) if isinstance(given, list | tuple) else str(given)
         days = "".join(sorted(set(text)))
         if not days or any(d not in "0123456" for d in days):
-            raise CampaignError("calling_weekdays", "weekdays are digits 0 (Monday) to 6")
+            raise CampaignError("calling_weekdays", _("weekdays are digits 0 (Monday) to 6"))
         values["calling_weekdays"] = days
     if raw.get("voice") is not None:
         if raw["voice"] not in VOICES:
-            raise CampaignError("voice", "voice must be one of " + ", ".join(VOICES))
+            raise CampaignError(
+                "voice", _("voice must be one of %(voices)s"), voices=", ".join(VOICES)
+            )
         values["voice"] = raw["voice"]
     for flag in (
         "record_calls",
@@ -117,8 +133,10 @@ def check_caller_id(campaign: Campaign) -> None:
     if not may_show(campaign.owner_id, campaign.caller_id, trunk.caller_id if trunk else ""):
         raise CampaignError(
             "caller_id",
-            "caller_id is not verified for this account: ask the operator to verify the "
-            "number (aicall callerid add), or leave it empty to use the trunk's caller ID",
+            _(
+                "caller_id is not verified for this account: ask the operator to verify the "
+                "number (aicall callerid add), or leave it empty to use the trunk's caller ID"
+            ),
         )
 
 
@@ -130,7 +148,7 @@ def _check_recorded_digits(owner_id: int, values: dict[str, Any]) -> None:
     """Recorded digits can only be chosen once the account has all ten."""
     if values.get("otp_recorded_digits") and not has_all_digit_recordings(owner_id):
         raise CampaignError(
-            "otp_recorded_digits", "upload recordings of all ten digits (0-9) first"
+            "otp_recorded_digits", _("upload recordings of all ten digits (0-9) first")
         )
 
 
@@ -142,9 +160,9 @@ def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = Fals
     }
     _check_recorded_digits(owner_id, values)
     if "name" not in values:
-        raise CampaignError("name", "name is required")
+        raise CampaignError("name", _("name is required"))
     if "campaign_type" not in values:
-        raise CampaignError("campaign_type", "type must be voice_otp or ivr")
+        raise CampaignError("campaign_type", _("type must be voice_otp or ivr"))
     campaign = Campaign(owner_id=owner_id, **values)
     check_caller_id(campaign)
     campaign.save(force_insert=True)
@@ -215,9 +233,11 @@ def do_stop_campaign(campaign: Campaign) -> Campaign:
 def do_schedule_campaign(campaign: Campaign, start_at: datetime) -> Campaign:
     """Start the campaign at `start_at` (the dialer does it); nothing is dialled before."""
     if start_at <= timezone.now():
-        raise CampaignError("scheduled_start_at", "the scheduled start must be in the future")
+        raise CampaignError("scheduled_start_at", _("the scheduled start must be in the future"))
     if campaign.status not in STARTABLE:
-        raise CampaignError("status", f"a {campaign.status} campaign cannot be scheduled")
+        raise CampaignError(
+            "status", _("a %(status)s campaign cannot be scheduled"), status=campaign.status
+        )
     return _set_status(
         campaign, status=CampaignStatus.SCHEDULED, scheduled_start_at=start_at, archived_at=None
     )
@@ -287,7 +307,7 @@ def do_delete_campaign(campaign: Campaign) -> None:
     if locked is None:
         return
     if locked.call_set.exists():
-        raise CampaignError("campaign", "a campaign with contacts cannot be deleted; archive it")
+        raise CampaignError("campaign", _("a campaign with contacts cannot be deleted; archive it"))
     locked.delete()
 
 
@@ -307,7 +327,7 @@ def do_unverify_caller_id(owner_id: int, number: str) -> int | None:
     Returns how many campaigns were cleared, None when the number was not verified.
     """
     key = clean_caller_id(number)
-    deleted, _ = VerifiedCallerId.objects.filter(owner_id=owner_id, number=key).delete()
+    deleted, _by_model = VerifiedCallerId.objects.filter(owner_id=owner_id, number=key).delete()
     if not deleted:
         return None
     showing = [

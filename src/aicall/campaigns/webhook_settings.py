@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy as _
 
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.models import Campaign
@@ -13,6 +14,12 @@ from aicall.webhooks.outbox import enqueue_campaign_status
 from aicall.webhooks.signing import new_secret, secret_bytes
 
 _URL = URLValidator(schemes=["http", "https"])
+# signing.py's objections to a secret, translatable for the website (the API shows the
+# English msgid, which is signing.py's own text).
+_SECRET_MESSAGES = {
+    "a webhook secret looks like whsec_<base64>": _("a webhook secret looks like whsec_<base64>"),
+    "a webhook secret holds 24 to 64 bytes": _("a webhook secret holds 24 to 64 bytes"),
+}
 
 
 def clean_webhook_settings(raw: dict[str, Any], campaign: Campaign | None) -> dict[str, Any]:
@@ -28,16 +35,18 @@ def clean_webhook_settings(raw: dict[str, Any], campaign: Campaign | None) -> di
             try:
                 _URL(url)
             except ValidationError as exc:
-                raise CampaignError("webhook_url", "webhook_url must be an http(s) URL") from exc
+                raise CampaignError("webhook_url", _("webhook_url must be an http(s) URL")) from exc
             if has_credentials(url):
                 raise CampaignError(
                     "webhook_url",
-                    "webhook_url must not contain a user name or password (sign with "
-                    "webhook_secret instead)",
+                    _(
+                        "webhook_url must not contain a user name or password (sign with "
+                        "webhook_secret instead)"
+                    ),
                 )
             if literal_address_refused(url):
                 raise CampaignError(
-                    "webhook_url", "webhook_url must be a public address, not a private one"
+                    "webhook_url", _("webhook_url must be a public address, not a private one")
                 )
         values["webhook_url"] = url
     if raw.get("webhook_secret") is not None:
@@ -46,7 +55,9 @@ def clean_webhook_settings(raw: dict[str, Any], campaign: Campaign | None) -> di
             try:
                 secret_bytes(secret)
             except ValueError as exc:
-                raise CampaignError("webhook_secret", str(exc)) from exc
+                raise CampaignError(
+                    "webhook_secret", _SECRET_MESSAGES.get(str(exc), str(exc))
+                ) from exc
         values["webhook_secret"] = secret
     url = values.get("webhook_url", campaign.webhook_url if campaign else "")
     secret = values.get("webhook_secret", campaign.webhook_secret if campaign else "")

@@ -182,8 +182,13 @@ class CampaignForm(forms.Form):
     webhook_call_started = forms.BooleanField(
         label=_("Also notify when a call is answered"), required=False
     )
+    # On for a campaign made on the website (its owner sees the box), while the API keeps
+    # the event opt-in: a receiver written for the original service's call callbacks reads
+    # data.call_id and must not be sent another shape unasked (api.md).
     webhook_campaign_events = forms.BooleanField(
-        label=_("Also notify when the campaign starts, completes or stops"), required=False
+        label=_("Also notify when the campaign starts, completes or stops"),
+        required=False,
+        initial=True,
     )
 
     def clean_ivr_menu(self) -> Any:

@@ -73,6 +73,15 @@ _MESSAGES = [
     (r"the file is not a zip archive", gettext_lazy("This file is not a zip archive.")),
     (r"the zip holds none of .*", gettext_lazy("The zip holds none of 0.wav … 9.wav.")),
     (r"the file is too large", gettext_lazy("The file is too large.")),
+    # the sample contact of "Nghe thử" (dialer/preview.py)
+    (
+        r"phone_number is not a Vietnamese number",
+        gettext_lazy("Not a valid Vietnamese phone number."),
+    ),
+    (
+        r"otp_code must be 000001-999999",
+        gettext_lazy("The OTP code must be six digits, 000001 to 999999."),
+    ),
     (
         r"upload recordings of all ten digits \(0-9\) first",
         gettext_lazy("Upload recordings of all ten digits (0-9) first."),

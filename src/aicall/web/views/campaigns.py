@@ -101,7 +101,8 @@ def _save(request: HttpRequest, form: CampaignForm, campaign: Campaign | None):
         field = exc.field if exc.field in form.fields else None
         if exc.field == "calling_hours":
             field = "calling_hours_end"
-        form.add_error(field, web_message(service_message(exc)))
+        labels = {name: bound.label for name, bound in form.fields.items()}
+        form.add_error(field, web_message(service_message(exc, labels)))
         return None
 
 
