@@ -53,6 +53,10 @@ class Campaign(models.Model):
     audio_file = models.FileField(upload_to="campaign-audio/", blank=True)
     audio_seconds = models.FloatField(null=True, blank=True)
     audio_name = models.CharField(max_length=200, blank=True)  # the uploaded file's name
+    # Uploaded audio of the key-press menu's prompts and messages (campaigns/menu_audio.py):
+    # {audio id: {"file": storage name, "seconds": length, "name": uploaded file name}};
+    # the menu refers to an id as a node's `prompt_audio` or an option's `message_audio`.
+    menu_audio = models.JSONField(default=dict, blank=True)
     # The speech engine's voice (speech/voices.py) and pace in percent of normal.
     voice = models.CharField(max_length=40, default=DEFAULT_VOICE)
     speech_rate = models.PositiveSmallIntegerField(default=DEFAULT_RATE_PERCENT)
@@ -93,6 +97,9 @@ class Campaign(models.Model):
     # Also POST `campaign.status` events (started, completed, stopped, ...) to webhook_url.
     # Off by default: receivers written for the original expect call events only.
     webhook_campaign_events = models.BooleanField(default=False)
+    # The contacts' own column names in the order the customer first gave them (jsonb on
+    # PostgreSQL keeps a call's custom_fields keys in its own order); see columns.py.
+    contact_columns = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)

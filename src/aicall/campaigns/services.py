@@ -276,6 +276,7 @@ _NOT_COPIED = {
     "archived_at",
     "test_for",
     "webhook_secret",
+    "contact_columns",  # a copy has no contacts
 }
 
 

@@ -28,7 +28,7 @@ from aicall.telephony import base
 from aicall.telephony.base import AnsweredCallback, CallOutcome, CallRequest, TrunkConfig
 from aicall.telephony.edge import EdgeSupervisor, supervisor_from_settings
 from aicall.telephony.edge.calls import edge_trunk_fields, registration_outcome
-from aicall.telephony.prompts import engine_for, opening_clips, spoken
+from aicall.telephony.prompts import engine_for, message_clips, opening_clips, prompt_clips
 from aicall.telephony.sip.causes import note_for_sip_code
 from aicall.telephony.sip.identity import caller_identity
 from aicall.telephony.sip.pool import PoolUnavailable, WorkerPool, WorkerProcess
@@ -173,12 +173,12 @@ class SipCarrier(base.Carrier):
             action = option["action"]
             entry: dict[str, Any] = {"action": action}
             if action == "message":
-                entry["clips"] = [str(p) for p in spoken(engine, [option["message"]])]
+                entry["clips"] = [str(p) for p in message_clips(engine, option)]
                 entry["seconds"] = sum(_clip_seconds(c) for c in entry["clips"])
                 entry["then"] = option.get("then", "hangup")
             elif action == "submenu":
                 sub = option["menu"]
-                prompt = [str(p) for p in spoken(engine, [sub.get("prompt", "")])]
+                prompt = [str(p) for p in prompt_clips(engine, sub)]
                 entry["menu"] = self._node(engine, sub, trunk, prompt)
             elif action == "transfer":
                 # Checked again here: a target stored before a rule tightened must not go out.

@@ -31,7 +31,14 @@ from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import WEEKDAYS, CampaignForm
 from aicall.web.labels import menu_editor_labels, service_message
 from aicall.web.scripts import SAMPLE_CONTACT, render_script
-from aicall.web.views.audio import apply_audio_upload, web_message
+from aicall.web.views.audio import (
+    apply_audio_upload,
+    attach_menu_audio,
+    menu_audio_labels,
+    menu_recordings,
+    take_menu_uploads,
+    web_message,
+)
 from aicall.web.views.lifecycle import activity_context, route_of
 
 CAMPAIGNS_PER_PAGE = 25
@@ -88,12 +95,15 @@ def _save(request: HttpRequest, form: CampaignForm, campaign: Campaign | None):
     if not form.is_valid():
         return None
     try:
+        values = form.service_values()
+        recordings = take_menu_uploads(request, values)
         with transaction.atomic():
             if campaign is None:
-                saved = do_create_campaign(owner_id(request), form.service_values())
+                saved = do_create_campaign(owner_id(request), values)
             else:
-                saved = do_update_campaign(campaign, form.service_values())
+                saved = do_update_campaign(campaign, values)
             apply_audio_upload(request, saved, form.cleaned_data)
+            attach_menu_audio(saved, recordings)
         return saved
     except (CampaignError, MenuError) as exc:
         if campaign is not None:
@@ -115,7 +125,8 @@ def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | No
             "form": form,
             "campaign": campaign,
             "sample": SAMPLE_CONTACT,
-            "menu_labels": menu_editor_labels(),
+            "menu_labels": {**menu_editor_labels(), **menu_audio_labels()},
+            "menu_recordings": menu_recordings(campaign),
         },
     )
 
@@ -213,7 +224,7 @@ def menu_preview(request: HttpRequest) -> HttpResponse:
     menu, error = None, None
     if text:
         try:
-            menu = validate_menu(json.loads(text))
+            menu = validate_menu(json.loads(text), allow_pending=True)
         except json.JSONDecodeError as exc:
             error = _("Not valid JSON (line %(line)s, column %(col)s): %(msg)s") % {
                 "line": exc.lineno,
