@@ -12,10 +12,11 @@ one being called, and when will the first call go out?
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 
 from django.db import transaction
 from django.db.models import Min
@@ -74,6 +75,36 @@ def next_calling_moment(campaign: Campaign, moment: datetime) -> datetime:
     return moment  # no weekday selected: cannot happen (the settings require one)
 
 
+class PageFacts:
+    """What `activity` reads besides a campaign and its counts, read once for a whole page
+    of campaigns: the first due call of each (one grouped query), the state of each trunk
+    route (one read per distinct route), whether a dialer is alive (one query, if asked)."""
+
+    def __init__(self, campaigns: Iterable[Campaign], now: datetime) -> None:
+        self.campaigns = list(campaigns)
+        self.now = now
+        ids = [c.pk for c in self.campaigns]
+        self.first_due: dict[int, datetime | None] = dict(
+            Call.objects.filter(campaign_id__in=ids, status=CallStatus.QUEUED)
+            .values("campaign_id")
+            .annotate(first=Min("due_at"))
+            .values_list("campaign_id", "first")
+            .order_by()
+        )
+        routes: dict[tuple, str | None] = {}
+        self.trunk_state: dict[int, str | None] = {}
+        for campaign in self.campaigns:
+            # The route depends only on these two (telephony/trunks.py trunk_for).
+            key = (campaign.trunk_id, getattr(campaign.owner, "default_trunk_id", None))
+            if key not in routes:
+                routes[key] = campaign_telephony(campaign)["trunk_state"]
+            self.trunk_state[campaign.pk] = routes[key]
+
+    @cached_property
+    def dialer_alive(self) -> bool:
+        return _dialer_alive(self.now)
+
+
 def _dialer_alive(now: datetime) -> bool:
     return DialerProcess.objects.filter(
         stopped_at__isnull=True, heartbeat_at__gte=now - timedelta(seconds=DIALER_ALIVE_SECONDS)
@@ -81,13 +112,17 @@ def _dialer_alive(now: datetime) -> bool:
 
 
 def activity(
-    campaign: Campaign, progress: Mapping[str, float], now: datetime | None = None
+    campaign: Campaign,
+    progress: Mapping[str, float],
+    now: datetime | None = None,
+    facts: PageFacts | None = None,
 ) -> Activity:
     """Why the campaign is not dialling (if it is not), and when its next call goes out.
 
-    `progress` is `campaign_progress()` of the campaign (queued, in_progress, total, ...).
+    `progress` is `campaign_progress()` of the campaign (queued, in_progress, total, ...);
+    `facts`, read once for a page of campaigns, saves the per-campaign queries.
     """
-    now = now or timezone.now()
+    now = facts.now if facts else (now or timezone.now())
     status = campaign.status
     if status == CampaignStatus.DRAFT:
         return Activity(Waiting.DRAFT)
@@ -103,16 +138,20 @@ def activity(
     first = next_calling_moment(campaign, now)
     if first > now:
         return Activity(Waiting.CALLING_HOURS, first)
-    if campaign_telephony(campaign)["trunk_state"] in ("down", "paused"):
+    if facts is not None:
+        trunk_state, due = facts.trunk_state[campaign.pk], facts.first_due.get(campaign.pk)
+    else:
+        trunk_state = campaign_telephony(campaign)["trunk_state"]
+        due = (
+            Call.objects.filter(campaign_id=campaign.pk, status=CallStatus.QUEUED)
+            .aggregate(first=Min("due_at"))
+            .get("first")
+        )
+    if trunk_state in ("down", "paused"):
         return Activity(Waiting.TRUNK_DOWN)  # queued calls wait for the trunk
-    due = (
-        Call.objects.filter(campaign_id=campaign.pk, status=CallStatus.QUEUED)
-        .aggregate(first=Min("due_at"))
-        .get("first")
-    )
     if due is not None and due > now + timedelta(seconds=2):
         return Activity(Waiting.RETRY_LATER, next_calling_moment(campaign, due))
-    if not _dialer_alive(now):
+    if not (facts.dialer_alive if facts else _dialer_alive(now)):
         return Activity(Waiting.NO_DIALER)
     return Activity(None)
 

@@ -103,6 +103,17 @@ SERVICE_MESSAGE = {
     "transfer needs a phone number or sip: address as target": _(
         "a transfer needs a phone number (or a sip: address) to call"
     ),
+    "an audio reference must be the id of an uploaded recording": _(
+        "an audio reference must be the id of an uploaded recording"
+    ),
+    "the campaign has no key-press menu": _("the campaign has no key-press menu"),
+    "keys are 0-9, * and #, at most one per menu level": _(
+        "keys are 0-9, * and #, at most one per menu level"
+    ),
+    "this key plays nothing: only messages and sub-menus can": _(
+        "this key plays nothing: only messages and sub-menus can"
+    ),
+    "no key leads there in the menu": _("no key leads there in the menu"),
     "the transfer target contains control characters": _(
         "the transfer target contains control characters"
     ),
