@@ -28,7 +28,11 @@ from aicall.speech.clips import default_engine, wav_seconds
 from aicall.telephony import base
 from aicall.telephony.base import AnsweredCallback, CallOutcome, CallRequest, TrunkConfig
 from aicall.telephony.edge import EdgeSupervisor, supervisor_from_settings
-from aicall.telephony.edge.calls import edge_trunk_fields, registration_outcome
+from aicall.telephony.edge.calls import (
+    edge_trunk_fields,
+    registration_outcome,
+    unavailable_outcome,
+)
 from aicall.telephony.prompts import engine_for, message_clips, opening_clips, prompt_clips
 from aicall.telephony.sip.causes import note_for_sip_code
 from aicall.telephony.sip.identity import caller_identity
@@ -258,6 +262,9 @@ class SipCarrier(base.Carrier):
         if trunk is None:
             log.error("call %s: no SIP trunk configured (aicall trunk add)", request.call_id)
             return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
+        skipped = unavailable_outcome(self.edge, trunk)  # down: straight to the fallback
+        if skipped is not None:
+            return skipped
         try:
             plan = await asyncio.to_thread(self.build_plan, request, trunk)
         except (SpeechError, OSError) as exc:
