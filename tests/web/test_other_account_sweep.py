@@ -5,8 +5,8 @@ here the day it is added (and the sweep fails on an id it does not know how to f
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from aicall.calls.models import Call
+from aicall.calls.test_calls import do_place_test_call
 from aicall.campaigns.models import Campaign
-from aicall.campaigns.test_calls import do_place_test_call
 from aicall.webhooks.models import WebhookDelivery
 from tests.web.helpers import csv_file, upload
 from tests.web.test_recordings import _recorded_call

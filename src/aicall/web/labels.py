@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from aicall.calls.contacts import SkipReason
 from aicall.campaigns.errors import CampaignError
-from aicall.campaigns.lifecycle import Waiting
 from aicall.dialer import policy
+from aicall.dialer.campaign_state import Waiting
 from aicall.telephony import base as notes
 
 CAMPAIGN_TYPE = {"voice_otp": _("Voice OTP"), "ivr": _("IVR broadcast")}

@@ -21,7 +21,6 @@ from typing import Any
 
 from django.conf import settings
 
-from aicall.campaigns.transfer import checked_transfer_target
 from aicall.lib.phones import to_e164, to_national
 from aicall.speech.base import SpeechEngine, SpeechError
 from aicall.speech.clips import default_engine, wav_seconds
@@ -37,6 +36,7 @@ from aicall.telephony.prompts import engine_for, message_clips, opening_clips, p
 from aicall.telephony.sip.causes import note_for_sip_code
 from aicall.telephony.sip.identity import caller_identity
 from aicall.telephony.sip.pool import PoolUnavailable, WorkerPool, WorkerProcess
+from aicall.telephony.transfer import checked_transfer_target
 
 log = logging.getLogger("aicall.sip")
 
