@@ -25,7 +25,11 @@ from aicall.speech.clips import default_engine
 from aicall.telephony import base
 from aicall.telephony.base import AnsweredCallback, CallOutcome, CallRequest, TrunkConfig
 from aicall.telephony.edge import EdgeSupervisor, supervisor_from_settings
-from aicall.telephony.edge.calls import edge_trunk_fields, registration_outcome
+from aicall.telephony.edge.calls import (
+    edge_trunk_fields,
+    registration_outcome,
+    unavailable_outcome,
+)
 from aicall.telephony.sip.causes import outcome_from_event, trunk_could_not_carry
 from aicall.telephony.sip.identity import caller_identity
 from aicall.telephony.sip.plan import (  # noqa: F401 - dial_number and sip_uri re-exported
@@ -196,6 +200,9 @@ class SipCarrier(base.Carrier):
         if trunk is None:
             log.error("call %s: no SIP trunk configured (aicall trunk add)", request.call_id)
             return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
+        skipped = unavailable_outcome(self.edge, trunk)  # down: straight to the fallback
+        if skipped is not None:
+            return skipped
         try:
             plan = await asyncio.to_thread(self.build_plan, request, trunk)
         except (SpeechError, OSError) as exc:

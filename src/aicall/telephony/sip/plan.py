@@ -11,12 +11,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from aicall.campaigns.transfer import checked_transfer_target
 from aicall.lib.phones import to_e164, to_national
 from aicall.speech.base import SpeechEngine
 from aicall.speech.clips import wav_seconds
 from aicall.telephony.base import CallRequest, TrunkConfig
-from aicall.telephony.prompts import engine_for, opening_clips, spoken
+from aicall.telephony.prompts import engine_for, message_clips, opening_clips, prompt_clips
+from aicall.telephony.transfer import checked_transfer_target
 
 OTP_REPLAY_TIMEOUT_SECONDS = 6
 
@@ -58,12 +58,12 @@ def menu_node(
         action = option["action"]
         entry: dict[str, Any] = {"action": action}
         if action == "message":
-            entry["clips"] = [str(p) for p in spoken(engine, [option["message"]])]
+            entry["clips"] = [str(p) for p in message_clips(engine, option)]
             entry["seconds"] = sum(_clip_seconds(c) for c in entry["clips"])
             entry["then"] = option.get("then", "hangup")
         elif action == "submenu":
             sub = option["menu"]
-            prompt = [str(p) for p in spoken(engine, [sub.get("prompt", "")])]
+            prompt = [str(p) for p in prompt_clips(engine, sub)]
             entry["menu"] = menu_node(engine, sub, trunk, prompt)
         elif action == "transfer":
             # Checked again here: a target stored before a rule tightened must not go out.
