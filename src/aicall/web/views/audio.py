@@ -82,6 +82,10 @@ _MESSAGES = [
     (r"the file is not a zip archive", gettext_lazy("This file is not a zip archive.")),
     (r"the zip holds none of .*", gettext_lazy("The zip holds none of 0.wav … 9.wav.")),
     (r"the file is too large", gettext_lazy("The file is too large.")),
+    (
+        r"this \w+ has no text to speak instead; give it a text first",
+        gettext_lazy("There is no text to speak instead of this recording: write one first."),
+    ),
     # the sample contact of "Nghe thử" (dialer/preview.py)
     (
         r"phone_number is not a Vietnamese number",

@@ -12,10 +12,11 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aicall.calls.queries import campaign_progress
+from aicall.calls.queries import campaign_progress, campaigns_progress
 from aicall.campaigns.ivr_menu import MenuError, validate_menu
 from aicall.campaigns.models import Campaign, CampaignStatus
 from aicall.campaigns.queries import campaigns_of
@@ -26,6 +27,7 @@ from aicall.campaigns.services import (
     do_update_campaign,
     format_calling_hours,
 )
+from aicall.dialer.campaign_state import PageFacts
 from aicall.telephony.trunks import campaign_telephony
 from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import WEEKDAYS, CampaignForm
@@ -52,11 +54,16 @@ def _rows(request: HttpRequest):
         campaigns = campaigns.filter(status=CampaignStatus.ARCHIVED)
     else:
         campaigns = campaigns.exclude(status=CampaignStatus.ARCHIVED)
+    campaigns = campaigns.select_related("owner")
     page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
+    # A fixed number of queries for the page, whatever the number of campaigns on it.
+    shown = list(page)
+    counts = campaigns_progress([c.pk for c in shown])
+    facts = PageFacts(shown, timezone.now())
     rows = []
-    for c in page:
-        progress = _with_shares(campaign_progress(c.pk))
-        rows.append({"campaign": c, "progress": progress, **activity_context(c, progress)})
+    for c in shown:
+        progress = _with_shares(counts[c.pk])
+        rows.append({"campaign": c, "progress": progress, **activity_context(c, progress, facts)})
     return page, rows, archived
 
 

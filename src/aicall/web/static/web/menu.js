@@ -73,7 +73,7 @@
       if (saved || input) {
         var file = input && input.files && input.files[0];
         var src = saved ? audioUrl.replace("AUDIO_ID", ref) : (file ? URL.createObjectURL(file) : "");
-        box.appendChild(el("audio", { controls: "", preload: "none", src: src, "class": "menu-audio-player", "aria-label": L.recording }));
+        box.appendChild(el("audio", { controls: "", preload: "metadata", src: src, "class": "menu-audio-player", "aria-label": L.recording }));
         var text = saved ? saved.name + ", " + saved.seconds.toFixed(1) + " s" : (file ? file.name : "") + " · " + L.unsaved;
         box.appendChild(el("span", { "class": "small muted menu-audio-name", text: "🔊 " + text }));
         box.appendChild(button("✕ " + L.removeRecording, function () {
