@@ -14,12 +14,13 @@ from django.conf import settings
 from django.db import transaction
 
 from aicall.calls.dialing import owned_attempts
+from aicall.calls.events import CallEvent, enqueue_events
 from aicall.calls.models import CallState
 from aicall.dialer.policy import INTERRUPTED, whole_seconds
 from aicall.dialer.settle import Settled, retry_plan, write_settled
 from aicall.dialer.types import SANDBOX, FinishedCall, FlushStats, StartedCall
 from aicall.telephony.health import TrunkTally, record_trunk_outcomes
-from aicall.webhooks.outbox import CALL_STARTED, CallEvent, enqueue_events, wants_event
+from aicall.webhooks.outbox import CALL_STARTED, wants_event
 
 
 def _settled(item: FinishedCall, now: datetime) -> Settled:

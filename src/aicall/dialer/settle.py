@@ -23,6 +23,7 @@ from aicall.calls.dialing import (
     do_store_results,
     settled_unplaced,
 )
+from aicall.calls.events import CallEvent, enqueue_events, event_of
 from aicall.calls.models import CallState, CallStatus
 from aicall.dialer.policy import (
     INTERRUPTED,
@@ -32,7 +33,7 @@ from aicall.dialer.policy import (
 )
 from aicall.dialer.snapshot import CampaignInfo
 from aicall.dialer.types import SANDBOX
-from aicall.webhooks.outbox import CALL_FINISHED, CallEvent, enqueue_events, event_of, wants_event
+from aicall.webhooks.outbox import CALL_FINISHED, wants_event
 
 _KEY_PRESS_WIDTH = CALL.column("key_press").width
 
