@@ -14,6 +14,16 @@ from aicall.campaigns.models import Campaign
 from aicall.lib.phones import to_e164
 
 
+class ImportRefused(Exception):
+    """The campaign takes no contacts at all (see `refuses_imports`); nothing was queued."""
+
+
+def refuses_imports(campaign: Campaign) -> bool:
+    """A voice-OTP campaign that is not running takes no contacts: a code read out later
+    would be worthless (the original API answers `03`, the website says why)."""
+    return campaign.is_voice_otp and not campaign.is_running
+
+
 @dataclass
 class ImportOutcome:
     checked: CheckedContacts
@@ -54,8 +64,10 @@ def import_contacts(campaign: Campaign, contacts: list) -> ImportOutcome:
 
     Ids are allocated beforehand and every row goes in with one statement: a
     100,000-contact request must take about a second, not minutes. The dialer picks the
-    rows up when the campaign runs.
+    rows up when the campaign runs. ImportRefused when the campaign takes no contacts.
     """
+    if refuses_imports(campaign):
+        raise ImportRefused(campaign.pk)
     checked = check_contacts(
         contacts,
         otp_required=campaign.is_voice_otp,
