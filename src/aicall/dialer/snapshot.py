@@ -73,15 +73,6 @@ class CampaignInfo:
         """The number placed from: the campaign's caller ID, else the trunk's."""
         return self.caller_id or (self.trunk.caller_id if self.trunk else "")
 
-    def as_campaign(self) -> Campaign:
-        """An unsaved Campaign carrying what the webhook outbox reads."""
-        return Campaign(
-            id=self.id,
-            owner_id=self.owner_id,
-            webhook_url=self.webhook_url,
-            webhook_call_started=self.webhook_call_started,
-        )
-
 
 def pacing_limits(key: str, trunks: dict[int, TrunkInfo]) -> tuple[int, float]:
     """(max channels, calls per second; 0 = no rate limit) of a pacing key."""
