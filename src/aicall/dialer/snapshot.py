@@ -20,7 +20,7 @@ from aicall.campaigns.queries import digit_recordings_of
 from aicall.speech.clips import OtpWording
 from aicall.telephony.base import TrunkConfig
 from aicall.telephony.models import Trunk
-from aicall.telephony.trunks import trunk_config
+from aicall.telephony.trunks import route_trunk_id, trunk_config
 
 SANDBOX_KEY = "sandbox"
 
@@ -129,7 +129,8 @@ def campaign_info(c: Campaign) -> CampaignInfo:
 
 
 def _info(c: Campaign, trunks: dict[int, TrunkInfo], default_trunk: int | None) -> CampaignInfo:
-    trunk_id = c.trunk_id or (c.owner.default_trunk_id if trunks else None) or default_trunk
+    owner_trunk = c.owner.default_trunk_id if trunks else None  # no owner read without trunks
+    trunk_id = route_trunk_id(c.trunk_id, owner_trunk, default_trunk, trunks.__contains__)
     return CampaignInfo(
         id=c.pk,
         owner_id=c.owner_id,
