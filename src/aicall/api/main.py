@@ -2,9 +2,10 @@
 
 import logging
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import Swagger
 from ninja.errors import HttpError, ValidationError
 
@@ -84,6 +85,15 @@ def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
 @api.exception_handler(MalformedBody)
 def malformed(request: HttpRequest, exc: MalformedBody) -> HttpResponse:
     return fail("400", str(exc), 400, field="body")
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(TooManyFilesSent)
+def unreadable_form(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A form body Django cannot parse (e.g. multipart without a boundary) is the body's
+    # fault, wherever the view first touched request.POST or request.FILES.
+    return fail("400", f"the form body cannot be read: {exc}"[:200], 400, field="body")
 
 
 @api.exception_handler(RequestDataTooBig)

@@ -10,6 +10,8 @@ from typing import Any
 
 from ninja import NinjaAPI
 
+from aicall.api.idempotency import HEADER, KEY_MAX_CHARS, KEY_PATTERN
+
 FAILURE_REF = {"$ref": "#/components/schemas/Failure"}
 FAILURE_SCHEMA = {
     "title": "Failure",
@@ -53,12 +55,36 @@ REPLAYED = {
     }
 }
 IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
+    "name": HEADER,
     "in": "header",
     "required": False,
-    "schema": {"type": "string", "maxLength": 255},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": KEY_MAX_CHARS,
+        "pattern": KEY_PATTERN,
+    },
     "description": "Extension: a repeat with the same key and the same contacts within 24 "
     "hours returns the first answer and calls nobody again; other contacts are code 409.",
+}
+
+ETAG = {
+    "ETag": {
+        "schema": {"type": "string"},
+        "description": "Send it back in `If-None-Match`: 304 while the answer is unchanged.",
+    },
+    "Cache-Control": {"schema": {"type": "string", "enum": ["no-store"]}},
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "An `ETag` of an earlier answer to the same request: 304 if still current.",
+}
+NOT_MODIFIED = {
+    "description": "Not modified: the `If-None-Match` tag is still current (no body).",
+    "headers": ETAG,
 }
 
 FAILURES = {
@@ -114,6 +140,9 @@ def _enrich_operation(path: str, operation: dict[str, Any]) -> None:
         responses["200"].setdefault("content", {})["text/csv"] = {
             "schema": {"type": "string"},
         }
+        responses["200"]["headers"].update(ETAG)
+        responses["304"] = NOT_MODIFIED
+        operation.setdefault("parameters", []).append(IF_NONE_MATCH)
     if path == IMPORT_PATH:
         params = operation.setdefault("parameters", [])
         if not any(p.get("name") == IDEMPOTENCY_KEY["name"] for p in params):

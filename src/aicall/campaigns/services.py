@@ -15,7 +15,7 @@ from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.ivr_menu import validate_menu
 from aicall.campaigns.models import STARTABLE, Campaign, CampaignStatus, CampaignType
 from aicall.campaigns.queries import has_all_digit_recordings
-from aicall.speech.voices import MAX_RATE_PERCENT, MIN_RATE_PERCENT, VOICES
+from aicall.speech.voices import MAX_RATE_PERCENT, MIN_RATE_PERCENT, VOICES, is_voice
 from aicall.telephony.trunks import trunk_for
 from aicall.webhooks.outbox import enqueue_campaign_status
 from aicall.webhooks.services import clean_webhook_settings
@@ -49,7 +49,9 @@ class CampaignSettings:
     values: dict[str, Any]
 
 
-_INT_LIMITS = {
+# The limits of the settable fields, read by clean_settings and by the API's OpenAPI
+# description (api/campaign_schemas.py), so the two can never disagree.
+INT_LIMITS = {
     "max_concurrent_calls": (1, 100_000),
     "max_attempts": (1, 10),
     "retry_interval_seconds": (10, 7 * 86400),
@@ -59,7 +61,7 @@ _INT_LIMITS = {
     "speech_rate": (MIN_RATE_PERCENT, MAX_RATE_PERCENT),
     "otp_pause_ms": (0, 10_000),
 }
-_TEXT_FIELDS = {
+TEXT_LIMITS = {
     "name": 200,
     "caller_id": 32,
     "script": 10_000,
@@ -79,7 +81,7 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
     Whether the account may show the caller ID is checked by `check_caller_id`.
     """
     values: dict[str, Any] = {}
-    for name, limit in _TEXT_FIELDS.items():
+    for name, limit in TEXT_LIMITS.items():
         if raw.get(name) is not None:
             text = str(raw[name]) if name == "script" else str(raw[name]).strip()
             if len(text) > limit:
@@ -93,11 +95,11 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
         if raw["campaign_type"] not in CampaignType.values:
             raise CampaignError("campaign_type", "type must be voice_otp or ivr")
         values["campaign_type"] = raw["campaign_type"]
-    for name, (low, high) in _INT_LIMITS.items():
+    for name, (low, high) in INT_LIMITS.items():
         if raw.get(name) is not None:
             try:
                 number = int(raw[name])
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:  # Overflow: 1e400
                 raise CampaignError(name, f"{name} must be a whole number") from exc
             if not low <= number <= high:
                 raise CampaignError(name, f"{name} must be between {low} and {high}")
@@ -114,7 +116,7 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
             raise CampaignError("calling_weekdays", "weekdays are digits 0 (Monday) to 6")
         values["calling_weekdays"] = days
     if raw.get("voice") is not None:
-        if raw["voice"] not in VOICES:
+        if not is_voice(raw["voice"]):
             raise CampaignError("voice", "voice must be one of " + ", ".join(VOICES))
         values["voice"] = raw["voice"]
     for flag in (
@@ -294,7 +296,7 @@ def copy_settings(source: Campaign, target: Campaign) -> None:
 @transaction.atomic
 def do_duplicate_campaign(campaign: Campaign, name: str) -> Campaign:
     """A new draft with the same settings (no contacts), named `name`."""
-    name = name.strip()[: _TEXT_FIELDS["name"]] or campaign.name
+    name = name.strip()[: TEXT_LIMITS["name"]] or campaign.name
     copy = Campaign(owner_id=campaign.owner_id, name=name, status=CampaignStatus.DRAFT)
     copy_settings(campaign, copy)
     copy.webhook_secret = clean_webhook_settings({}, copy).get("webhook_secret", "")
