@@ -14,6 +14,7 @@ from aicall.api.auth import Refused
 from aicall.api.bodies import MalformedBody
 from aicall.api.campaigns import router as campaigns_router
 from aicall.api.dnc import router as dnc_router
+from aicall.api.downloads import router as downloads_router
 from aicall.api.openapi import DocumentedAPI
 from aicall.api.original import router as original_router
 from aicall.api.ratelimit import RateLimited, too_many
@@ -48,7 +49,10 @@ Extensions (ours, additive; the four original endpoints answer exactly as before
   `GET /campaigns/{id}/preview.wav` (listen before launch), `/recorded-digits` (the
   account's own recordings of 0-9 for OTP codes).
 - `format=csv` on export and call-log streams every call of the time range as CSV (same
-  columns as the call objects; `limit`/`offset` do not apply to a download).
+  columns as the call objects; `limit`/`offset` do not apply to a download); the same
+  download is `GET /campaigns/{id}/export.csv` and `GET /users/call-log.csv`, which answer
+  only `text/csv` (for generated clients). Export pages and downloads carry an `ETag`;
+  `If-None-Match` gets 304 while nothing changed.
 - Webhooks per campaign (`webhook_url`, `webhook_secret`, `webhook_call_started`): signed
   POSTs `{"event": "call.finished"|"call.started", "data": {<call object>, campaign_id,
   attempt}}` with Standard Webhooks headers `webhook-id`, `webhook-timestamp`,
@@ -75,6 +79,7 @@ api.add_router("/", original_router)
 api.add_router("/", campaigns_router)
 api.add_router("/", dnc_router)
 api.add_router("/", audio_router)
+api.add_router("/", downloads_router)
 
 
 @api.exception_handler(Refused)

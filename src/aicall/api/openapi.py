@@ -100,6 +100,7 @@ FAILURES = {
 COMMON_FAILURES = ("400", "401", "413", "429", "503")
 ORIGINAL_FAILURES = ("400", "401", "404", "409", "413", "429", "503")
 CSV_OPERATIONS = {"/api/campaigns/{campaign_id}/export", "/api/users/call-log"}
+CSV_ONLY_OPERATIONS = {"/api/campaigns/{campaign_id}/export.csv", "/api/users/call-log.csv"}
 IMPORT_PATH = "/api/campaigns/{campaign_id}/import"
 TOKEN_PATH = "/api/users/generate-access-token"
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -140,6 +141,7 @@ def _enrich_operation(path: str, operation: dict[str, Any]) -> None:
         responses["200"].setdefault("content", {})["text/csv"] = {
             "schema": {"type": "string"},
         }
+    if path in CSV_OPERATIONS | CSV_ONLY_OPERATIONS and "200" in responses:
         responses["200"]["headers"].update(ETAG)
         responses["304"] = NOT_MODIFIED
         operation.setdefault("parameters", []).append(IF_NONE_MATCH)
@@ -153,15 +155,49 @@ def _enrich_operation(path: str, operation: dict[str, Any]) -> None:
         operation["requestBody"]["required"] = True
 
 
+def _local_refs_to_components(node: Any) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            node = {**node, "$ref": "#/components/schemas/" + ref.removeprefix("#/$defs/")}
+        return {key: _local_refs_to_components(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_local_refs_to_components(value) for value in node]
+    return node
+
+
+def _named_request_body(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """A request body schema (built by hand from a pydantic model, with its own `$defs`)
+    becomes a named component, its `$defs` too: generators resolve `#/components/...`
+    references, not references into an inline schema."""
+    content = operation.get("requestBody", {}).get("content", {})
+    for media in content.values():
+        schema = media.get("schema", {})
+        if "$ref" in schema:
+            continue
+        defs = schema.pop("$defs", {})
+        for name, definition in defs.items():
+            schemas.setdefault(name, _local_refs_to_components(definition))
+        schema = _local_refs_to_components(schema)
+        title = schema.get("title")
+        if title and schemas.get(title, schema) == schema:
+            schemas[title] = schema
+            media["schema"] = {"$ref": f"#/components/schemas/{title}"}
+        else:
+            media["schema"] = schema
+
+
 def enrich(schema: dict[str, Any]) -> dict[str, Any]:
     """Add security schemes, failures, headers and the CSV variant to ninja's document."""
     components = schema.setdefault("components", {})
-    components.setdefault("schemas", {}).setdefault("Failure", FAILURE_SCHEMA)
+    schemas = components.setdefault("schemas", {})
+    schemas.setdefault("Failure", FAILURE_SCHEMA)
     components["securitySchemes"] = SECURITY_SCHEMES
     for path, item in schema.get("paths", {}).items():
         for method in METHODS:
             if method in item:
                 _enrich_operation(path, item[method])
+                _named_request_body(item[method], schemas)
     return schema
 
 
