@@ -6,6 +6,7 @@ middleware and exception handlers produce. A client generated from /api/openapi.
 know all of them, so they are added here, in one pass over the generated document.
 """
 
+import copy
 from typing import Any
 
 from ninja import NinjaAPI
@@ -189,6 +190,9 @@ def _named_request_body(operation: dict[str, Any], schemas: dict[str, Any]) -> N
 
 def enrich(schema: dict[str, Any]) -> dict[str, Any]:
     """Add security schemes, failures, headers and the CSV variant to ninja's document."""
+    # The views' openapi_extra dicts are in it by reference: edit a copy, so that every
+    # build of the document starts from the same parts.
+    schema = copy.deepcopy(schema)
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     schemas.setdefault("Failure", FAILURE_SCHEMA)
