@@ -27,13 +27,19 @@ def run(args: list[str], env: dict) -> str:
 
 
 @contextlib.contextmanager
-def server(extra_env: dict | None = None, dialer: bool = False) -> Iterator[tuple[str, dict, int]]:
-    """Yields (base URL, environment for `aicall` commands, server pid)."""
+def server(
+    extra_env: dict | None = None, dialer: bool = False, serve_args: tuple[str, ...] = ()
+) -> Iterator[tuple[str, dict, int]]:
+    """Yields (base URL, environment for `aicall` commands, server pid).
+
+    `extra_env` may set DATABASE_URL (a database of the bench's own, created empty);
+    `serve_args` are more options of `aicall serve` (e.g. `--dialer-metrics-port N`).
+    """
     data_dir = Path(tempfile.mkdtemp(prefix="aicall-bench-"))
     env = {**os.environ, "AICALL_DATA_DIR": str(data_dir), **(extra_env or {})}
     port = free_port()
     run(["migrate", "-v", "0"], env)
-    args = [sys.executable, "-m", "aicall", "serve", "--port", str(port)]
+    args = [sys.executable, "-m", "aicall", "serve", "--port", str(port), *serve_args]
     if not dialer:
         args += ["--no-dialer", "--no-webhooks"]
     process = subprocess.Popen(args, env=env)
@@ -49,6 +55,17 @@ def server(extra_env: dict | None = None, dialer: bool = False) -> Iterator[tupl
     finally:
         process.terminate()
         process.wait(30)
+
+
+def fresh_postgres_database(url: str) -> None:
+    """Drop and create the database `url` names (a bench's own, never a shared one)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def account_with_campaign(base: str, env: dict) -> tuple[dict, int, str]:

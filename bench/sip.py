@@ -106,6 +106,17 @@ def udp_counters() -> dict[str, int]:
     return dict(zip(header[1:], map(int, values[1:]), strict=True))
 
 
+def socket_drops(ports: set[int]) -> int:
+    """Receive-buffer drops, since they were opened, of the UDP sockets bound to these
+    local ports (/proc/net/udp's last column): tells whose socket lost packets."""
+    total = 0
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) in ports:
+            total += int(fields[-1])
+    return total
+
+
 class CpuWindow:
     """CPU used by a set of processes between start() and stop(), in % of one core."""
 
@@ -159,7 +170,9 @@ def bench_edge(callee_port: int, workdir: Path) -> EdgeSupervisor:
     return EdgeSupervisor(settings, lambda: [trunk])
 
 
-async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: float) -> dict:
+async def aicall_phase(
+    args, callee_port: int, prompt: Path, prompt_seconds: float, callee_media: int = 0
+) -> dict:
     workers_needed = math.ceil(args.calls / 4)
     edge = bench_edge(callee_port, Path(tempfile.mkdtemp(prefix="aicall-edge-")))
     carrier = SipCarrier(
@@ -227,8 +240,15 @@ async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: flo
     edge_cpu, _ = edge_window.stop()
     pids = carrier.worker_pids()
     edge_processes = len(carrier.edge_pids())
+    # Kamailio's shared memory (transactions, dispatcher, registrations) with every call up.
+    shm = edge.rpc("core.shmmem") if carrier.edge else {}
     pss_total_mb = sum(pss_kb(pid) for pid in pids) / 1024
     outcomes = await asyncio.gather(*tasks)
+    drops = {
+        "edge": socket_drops({edge.edge.port, edge.edge.local_port}) if carrier.edge else 0,
+        "callee_sip": socket_drops({callee_port}),
+        "callee_rtp": socket_drops({callee_media + i for i in range(4)}),
+    }
     await carrier.stop()
     ok = [
         o
@@ -254,10 +274,12 @@ async def aicall_phase(args, callee_port: int, prompt: Path, prompt_seconds: flo
         "edge_cpu": edge_cpu,
         "edge_ramp_cpu": edge_ramp_cpu,
         "edge_processes": edge_processes,
+        "edge_shm_mb": (shm.get("max_used", 0) / 2**20, shm.get("total", 0) / 2**20),
         "render_ms_per_call": 1000 * render_cpu / args.calls,
         "ramp_carrier_ms_per_call": 1000 * ramp_self_cpu / args.calls,
         "pss_mb": pss_total_mb,
         "udp": udp,
+        "drops": drops,
         "causes": sorted({o.hangup_cause for o in outcomes if o not in ok}),
         "short": sorted(round(o.duration_seconds, 1) for o in outcomes if o not in ok)[:5],
     }
@@ -313,12 +335,13 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="aicall-bench-"))
     callee_port = free_udp_port()
-    callee = start_callee(callee_port, free_media_port(), workdir, args.edge == "kamailio")
+    callee_media = free_media_port()
+    callee = start_callee(callee_port, callee_media, workdir, args.edge == "kamailio")
     try:
         prompt, prompt_seconds = prompt_file(args.hold, workdir)
         callee_cpu = CpuWindow()
         callee_cpu.start([callee.pid])
-        ours = asyncio.run(aicall_phase(args, callee_port, prompt, prompt_seconds))
+        ours = asyncio.run(aicall_phase(args, callee_port, prompt, prompt_seconds, callee_media))
         ref = sipp_phase(args, callee_port, workdir) if args.reference else None
     finally:
         callee.kill()
@@ -347,12 +370,17 @@ def main() -> None:
         print(f"  CPU, SIP edge (Kamailio)        {ours['edge_cpu']:.1f}% of one core "
               f"while calls are up, {ours['edge_ramp_cpu']:.1f}% while they start "
               f"({ours['edge_processes']} processes, SIP only)")  # fmt: skip
+        used, total = ours["edge_shm_mb"]
+        print(f"  SIP edge shared memory          {used:.1f} MB at most of {total:.0f} MB")
     print(f"  CPU per call                    {per_call:.3f}% of one core")
     print(f"  CPU per call placed (carrier)   {ours['ramp_carrier_ms_per_call']:.1f} ms, "
           f"speech rendering {ours['render_ms_per_call']:.1f} ms")  # fmt: skip
     print(f"  media workers' PSS total        {ours['pss_mb']:.0f} MB")
     print(f"  UDP datagrams/s on loopback     {ours['udp']['per_second']} "
           f"(receive-buffer drops {ours['udp']['RcvbufErrors']})")  # fmt: skip
+    drops = ours["drops"]
+    print(f"  receive-buffer drops by socket  SIP edge {drops['edge']}, callee SIP "
+          f"{drops['callee_sip']}, callee RTP {drops['callee_rtp']}")  # fmt: skip
     if ref:
         ref_per_call = ref["cpu"] / max(1, args.calls)
         print(f"SIPp uac reference: {args.calls} calls at {args.cps:g}/s, G.711 pcap audio")

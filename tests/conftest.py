@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.test import Client
 
@@ -77,3 +79,33 @@ def _fresh_rate_limits():
 
     ratelimit.accounts.clear()
     ratelimit.token_failures.clear()
+
+
+# Fixtures through which a test reaches a database (pytest-django's, and the servers the
+# browser tests start on the database DATABASE_URL names).
+_DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+     "live_server", "server"}
+)  # fmt: skip
+
+
+def _uses_a_database(item: pytest.Item) -> bool:
+    return item.get_closest_marker("django_db") is not None or bool(
+        _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the test command's second pass (PostgreSQL) run only the tests that touch a database.
+
+    pytest-django refuses database access to a test without the mark or a database
+    fixture, so such a test (SIPp calls, speech, parsers, policy) gives the same result on
+    either database: the first pass (SQLite) has already run it.
+    """
+    if os.environ.get("AICALL_TEST_DATABASE_PASS_ONLY") != "1":
+        return
+    kept = [item for item in items if _uses_a_database(item)]
+    deselected = [item for item in items if not _uses_a_database(item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept

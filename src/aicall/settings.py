@@ -95,14 +95,19 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend whose writers queue fairly for the one write lock,
+            # for at most write_wait_seconds, then "database is locked" (the API's 503):
+            # lib/write_gate.py. WAL: readers never wait for the writer.
+            # IMMEDIATE transactions take the write lock up front, so two writers queue
+            # instead of failing with "database is locked" on upgrade.
+            "ENGINE": "aicall.lib.sqlite_backend",
             "NAME": os.environ.get("AICALL_SQLITE_PATH", str(DATA_DIR / "aicall.sqlite3")),
-            # WAL + busy timeout: the API and the dialer write at the same time.
-            # IMMEDIATE transactions take the write lock up front, so two writers queue on
-            # the busy timeout instead of failing with "database is locked" on upgrade.
             "OPTIONS": {
                 "timeout": 30,
                 "transaction_mode": "IMMEDIATE",
+                "write_wait_seconds": float(
+                    os.environ.get("AICALL_SQLITE_WRITE_WAIT_SECONDS", "20")
+                ),
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                     "PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; "

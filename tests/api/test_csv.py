@@ -118,3 +118,32 @@ def test_csv_download_carries_an_etag_and_answers_304_while_unchanged(user, othe
     assert log["ETag"] not in (etag, changed["ETag"])
     again = client.get("/api/users/call-log", params, headers={"If-None-Match": log["ETag"]})
     assert again.status_code == 304
+
+
+def test_csv_only_paths_answer_the_same_download(user, other_user, token):
+    first, _ = _dataset(user, other_user)
+    theirs = do_create_campaign(other_user.pk, {"name": "t3", "campaign_type": "ivr"})
+    client = Client()
+    since = str(int((T0 - timedelta(hours=1)).timestamp() * 1000))
+    params = {"access_token": token, "start_time": since}
+    pairs = [
+        (f"/api/campaigns/{first.pk}/export.csv", f"/api/campaigns/{first.pk}/export"),
+        ("/api/users/call-log.csv", "/api/users/call-log"),
+    ]
+    for csv_path, json_path in pairs:
+        plain = client.get(csv_path, params)
+        same = client.get(json_path, {**params, "format": "csv"})
+        assert plain.status_code == 200 and plain["Content-Type"] == "text/csv; charset=utf-8"
+        rows = _csv_rows(plain)
+        assert rows == _csv_rows(same) and len(rows) > 400
+        assert plain["ETag"] == same["ETag"]
+        assert (
+            client.get(csv_path, params, headers={"If-None-Match": plain["ETag"]}).status_code
+            == 304
+        )
+    # Another account's campaign is "01", a bad token "401": JSON, as on export.
+    refused = client.get(f"/api/campaigns/{theirs.pk}/export.csv", params)
+    assert refused.status_code == 404 and refused.json()["code"] == "01"
+    for path, _ in pairs:
+        denied = client.get(path, {"access_token": "nope"})
+        assert denied.status_code == 401 and denied.json()["code"] == "401"

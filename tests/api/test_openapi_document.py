@@ -140,7 +140,7 @@ def test_declared_limits_are_the_ones_the_server_enforces(doc, token, db):
     """Each declared bound is accepted at the bound and refused one step beyond it."""
     from django.test import Client
 
-    from aicall.campaigns.services import INT_LIMITS, TEXT_LIMITS
+    from aicall.campaigns.limits import INT_LIMITS, TEXT_LIMITS
 
     client = Client()
     limits = _limits(doc)

@@ -108,6 +108,13 @@ class OutageCarrier(RecordingCarrier):
         return await super().place_call(request, on_answered)
 
 
+@pytest.fixture(autouse=True)
+def dialer_in_charge(settings):
+    """The dialer's own health mechanism runs in direct mode; with the SIP edge the edge's
+    probing is in charge (tests/sip/test_edge_fallback.py)."""
+    settings.AICALL = {**settings.AICALL, "SIP_EDGE": "direct"}
+
+
 @pytest.fixture
 def fast_health(settings):
     settings.AICALL = {

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -56,3 +59,46 @@ def received(callee: Sipp, method: str) -> list[str]:
         for m in messages(callee)
         if re.search(rf"message received \[\d+\] bytes :\s+{method} ", m)
     ]
+
+
+class ServiceKamailio:
+    """Kamailio started the way a system service runs it (`kamailio -DD -E -f cfg`), by the
+    test itself, not by aicall: `AICALL_SIP_EDGE=external`."""
+
+    def __init__(self, conf: dict, prefix: tuple[str, ...] = ()) -> None:
+        run_dir = Path(conf["SIP_EDGE_RUN_DIR"])
+        self.log_path = run_dir / "service.log"
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    *prefix,
+                    conf["SIP_EDGE_BINARY"],
+                    "-DD",
+                    "-E",
+                    "-f",
+                    str(run_dir / "kamailio.cfg"),
+                ],
+                cwd=run_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> None:
+        """The whole process group: Kamailio's children outlive a main process killed hard."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        except ProcessLookupError:
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # children left behind
+        except ProcessLookupError:
+            pass

@@ -212,3 +212,83 @@ def test_which_outcomes_move_a_call_to_the_fallback_trunk():
     assert not trunk_could_not_carry(outcome(base.USER_BUSY, 486))
     assert not trunk_could_not_carry(outcome(base.NO_ANSWER, 487))
     assert not trunk_could_not_carry(outcome(base.NORMAL_CLEARING, 200, answered=True))
+
+
+@pytest.mark.django_db
+def test_the_edge_decides_trunk_health_and_a_chain_waits_only_when_all_are_down():
+    from django.utils import timezone
+
+    from aicall.telephony.health import do_mark_trunk, unavailable_trunks
+    from aicall.telephony.models import TrunkHealth
+    from aicall.telephony.trunks import trunk_config
+
+    aicall("trunk", "add", "--name", "b", "--proxy", "sip:b.example")
+    aicall("trunk", "add", "--name", "a", "--proxy", "sip:a.example", "--fallback", "b")
+    a, b = Trunk.objects.get(name="a"), Trunk.objects.get(name="b")
+    now = timezone.now()
+    do_record_edge_status({a.pk: TrunkStatus("not_needed", None, {"sip:a.example": "down"})})
+    a.refresh_from_db()
+    assert (a.health, a.last_probe_result) == (TrunkHealth.DOWN, "edge: no target up")
+    # Its calls go to b: the campaign is not held back, and the carrier skips a at once.
+    assert unavailable_trunks([a.pk], now) == set()
+    assert trunk_config(a).available is False and trunk_config(a).fallback.available
+    do_mark_trunk(b, TrunkHealth.DOWN, now)
+    assert unavailable_trunks([a.pk, b.pk], now) == {a.pk, b.pk}  # the whole chain down
+    do_record_edge_status({a.pk: TrunkStatus("not_needed", None, {"sip:a.example": "probing"})})
+    a.refresh_from_db()
+    assert (a.health, a.consecutive_timeouts) == (TrunkHealth.UP, 0)
+    assert unavailable_trunks([a.pk], now) == set()
+
+
+@pytest.mark.django_db
+def test_with_the_edge_the_dialer_neither_marks_down_nor_probes(settings):
+    import asyncio
+
+    from django.utils import timezone
+
+    from aicall.dialer.trunkwatch import probe_down_trunks
+    from aicall.telephony.base import RECOVERY_ON_TIMER_EXPIRE, CallOutcome
+    from aicall.telephony.health import TrunkTally, record_trunk_outcomes
+    from aicall.telephony.models import TrunkHealth
+
+    settings.AICALL = {**settings.AICALL, "SIP_EDGE": "kamailio"}
+    trunk = Trunk.objects.create(name="t", proxy="sip:127.0.0.1:9", health=TrunkHealth.DOWN)
+    tally = TrunkTally()
+    for _ in range(5):
+        tally.add(CallOutcome(answered=False, hangup_cause=RECOVERY_ON_TIMER_EXPIRE, sip_code=408))
+    other = Trunk.objects.create(name="u", proxy="sip:127.0.0.1:10")
+    assert record_trunk_outcomes({other.pk: tally}, timezone.now(), down_after=3) == []
+    assert Trunk.objects.get(pk=other.pk).health == TrunkHealth.UP
+
+    async def db(fn, *args, **kwargs):
+        return fn(*args, **kwargs)
+
+    assert asyncio.run(probe_down_trunks(db, timezone.now)) == []
+    assert Trunk.objects.get(pk=trunk.pk).last_probe_at is None  # nobody claimed a probe
+
+
+def test_a_registration_moved_to_a_failover_target_leads_the_calls(tmp_path):
+    from aicall.telephony.edge.supervisor import EdgeSupervisor
+
+    trunk = EdgeTrunk(id=3, proxy="sip:10.0.0.1:5060", failover_proxies=("sip:10.0.0.2:5070",),
+                      register=True, username="u", password="p")  # fmt: skip
+    edge = EdgeSettings(address="10.0.0.5", run_dir=tmp_path / "edge")
+    supervisor = EdgeSupervisor(edge, lambda: [trunk])
+    calls = []
+    supervisor.rpc = lambda *args: calls.append(args)  # type: ignore[method-assign]
+    supervisor.start = lambda: None  # type: ignore[method-assign]
+    supervisor.trunks = supervisor._load()
+    write_files(edge, supervisor.trunks)
+    assert not supervisor._fail_over_registration(supervisor.trunks[0], 403)  # a verdict
+    assert supervisor._fail_over_registration(supervisor.trunks[0], 408)
+    moved = supervisor.trunks[0]
+    assert moved.registrar_target == "10.0.0.2:5070" and moved.aor == "sip:u@10.0.0.1:5060"
+    assert ("uac.reg_refresh", "trunk3") in calls and ("dispatcher.reload",) in calls
+    row = (edge.run_dir / "db" / "uacreg").read_text().splitlines()[1]
+    assert "sip\\:10.0.0.2\\:5070" in row  # the REGISTERs' next hop
+    dispatcher = (edge.run_dir / "dispatcher.list").read_text().splitlines()[1:]
+    assert [line.split()[1:4:2] for line in dispatcher] == [
+        ["sip:10.0.0.2:5070", "2"],
+        ["sip:10.0.0.1:5060", "1"],
+    ]
+    assert not supervisor._fail_over_registration(moved, 408)  # the last one: back-off

@@ -1,5 +1,5 @@
-"""Extension: what the callee hears. Upload a campaign's audio, listen before launch, and
-the account's recorded digits for voice OTP.
+"""Extension: what the callee hears. Upload a campaign's audio or its menu's recordings,
+listen before launch, and the account's recorded digits for voice OTP.
 
 Uploads are `multipart/form-data` with the file in the field `file` (recorded digits: a zip
 of `0.wav` … `9.wav` in `file`, or one file per digit in fields `0` … `9`). A file that is
@@ -10,7 +10,7 @@ nothing changes.
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Router, Schema
 
 from aicall.api import campaign_schemas as s
 from aicall.api.auth import account_and_campaign, account_of
@@ -27,6 +27,9 @@ from aicall.campaigns.audio import (
     too_large,
 )
 from aicall.campaigns.errors import CampaignError
+from aicall.campaigns.ivr_menu import audio_spots
+from aicall.campaigns.menu_audio import do_clear_menu_audio, do_set_menu_audio
+from aicall.campaigns.models import Campaign
 from aicall.campaigns.queries import digit_recordings_of
 from aicall.dialer.preview import preview_wav
 from aicall.lib.vntime import format_called_at
@@ -93,6 +96,148 @@ def delete_audio(request: HttpRequest, campaign_id: str) -> HttpResponse:
     _, campaign = account_and_campaign(request, campaign_id)
     do_clear_campaign_audio(campaign)
     return ok(results={"audio_seconds": None})
+
+
+class MenuAudioOut(Schema):
+    keys: str
+    audio_id: str | None
+    audio_seconds: float | None
+    ivr_menu: dict
+
+
+class MenuAudioSuccess(Schema):
+    status: int = 1
+    results: MenuAudioOut
+
+
+class MenuRecording(Schema):
+    keys: str
+    audio_id: str
+    audio_seconds: float | None
+    audio_name: str
+
+
+class MenuRecordingsOut(Schema):
+    recordings: list[MenuRecording]
+
+
+class MenuRecordingsSuccess(Schema):
+    status: int = 1
+    results: MenuRecordingsOut
+
+
+_KEYS_DOC = (
+    " The recording is addressed by the keys pressed to reach it: none for the top menu's "
+    "prompt, `3` for the message (or sub-menu prompt) behind key 3, `31` for key 1 of that "
+    "sub-menu; `#` is written `%23`."
+)
+
+
+def _menu_answer(campaign: Campaign, keys: str, audio_id: str | None, seconds: float | None):
+    return ok(
+        results={
+            "keys": keys,
+            "audio_id": audio_id,
+            "audio_seconds": seconds,
+            "ivr_menu": campaign.ivr_menu,
+        }
+    )
+
+
+def _set_menu_audio(request: HttpRequest, campaign_id: str, keys: str) -> HttpResponse:
+    _, campaign = account_and_campaign(request, campaign_id, _form_token(request))
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            if upload_too_large(request):
+                raise too_large("file")
+            raise CampaignError("file", "send the audio file in the multipart field file")
+        done = do_set_menu_audio(campaign, keys, _read(upload, "file"), upload.name or "")
+    except CampaignError as exc:
+        return _invalid(exc)
+    return _menu_answer(campaign, keys, done["audio_id"], done["audio_seconds"])
+
+
+def _clear_menu_audio(request: HttpRequest, campaign_id: str, keys: str) -> HttpResponse:
+    _, campaign = account_and_campaign(request, campaign_id)
+    try:
+        do_clear_menu_audio(campaign, keys)
+    except CampaignError as exc:
+        return _invalid(exc)
+    return _menu_answer(campaign, keys, None, None)
+
+
+_MENU_UPLOAD: dict[str, Any] = {
+    "response": {200: MenuAudioSuccess, **_FAIL},
+    "openapi_extra": {
+        "parameters": [TOKEN_PARAM],
+        "requestBody": _multipart("file", required=("file",)),
+    },
+}
+_MENU_DELETE: dict[str, Any] = {
+    "response": {200: MenuAudioSuccess, **_FAIL},
+    "openapi_extra": {"parameters": [TOKEN_PARAM]},
+}
+
+
+@router.get(
+    "/campaigns/{campaign_id}/menu/audio",
+    response={200: MenuRecordingsSuccess, **_FAIL},
+    openapi_extra={"parameters": [TOKEN_PARAM]},
+    summary="The key-press menu's recordings: where each is played, its id and length",
+)
+def list_menu_audio(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    _, campaign = account_and_campaign(request, campaign_id)
+    entries = campaign.menu_audio or {}
+    recordings = [
+        {
+            "keys": keys,
+            "audio_id": ref,
+            "audio_seconds": entries[ref].get("seconds"),
+            "audio_name": entries[ref].get("name", ""),
+        }
+        for keys, ref in audio_spots(campaign.ivr_menu)
+        if ref in entries
+    ]
+    return ok(results={"recordings": recordings})
+
+
+@router.post(
+    "/campaigns/{campaign_id}/menu/audio",
+    **_MENU_UPLOAD,
+    summary="Play an uploaded WAV/MP3 instead of the top menu's spoken prompt",
+    description="Multipart field `file`, checked like the campaign's audio." + _KEYS_DOC,
+)
+def upload_menu_prompt_audio(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    return _set_menu_audio(request, campaign_id, "")
+
+
+@router.delete(
+    "/campaigns/{campaign_id}/menu/audio",
+    **_MENU_DELETE,
+    summary="Remove the top menu prompt's recording: its text is spoken again",
+)
+def delete_menu_prompt_audio(request: HttpRequest, campaign_id: str) -> HttpResponse:
+    return _clear_menu_audio(request, campaign_id, "")
+
+
+@router.post(
+    "/campaigns/{campaign_id}/menu/keys/{key_path}/audio",
+    **_MENU_UPLOAD,
+    summary="Play an uploaded WAV/MP3 instead of the message or sub-menu prompt behind keys",
+    description="Multipart field `file`, checked like the campaign's audio." + _KEYS_DOC,
+)
+def upload_menu_key_audio(request: HttpRequest, campaign_id: str, key_path: str) -> HttpResponse:
+    return _set_menu_audio(request, campaign_id, key_path)
+
+
+@router.delete(
+    "/campaigns/{campaign_id}/menu/keys/{key_path}/audio",
+    **_MENU_DELETE,
+    summary="Remove the recording behind keys: its text is spoken again",
+)
+def delete_menu_key_audio(request: HttpRequest, campaign_id: str, key_path: str) -> HttpResponse:
+    return _clear_menu_audio(request, campaign_id, key_path)
 
 
 @router.get(

@@ -23,7 +23,6 @@ from aicall.api.bodies import (
 )
 from aicall.api.responses import fail, ok
 from aicall.calls.queries import campaign_progress
-from aicall.campaigns.lifecycle import activity
 from aicall.campaigns.models import Campaign
 from aicall.campaigns.queries import campaigns_of
 from aicall.campaigns.services import (
@@ -33,15 +32,16 @@ from aicall.campaigns.services import (
     do_delete_campaign,
     do_duplicate_campaign,
     do_restore_campaign,
+    do_rotate_webhook_secret,
     do_schedule_campaign,
     do_start_campaign,
     do_stop_campaign,
     do_update_campaign,
     format_calling_hours,
 )
+from aicall.dialer.campaign_state import activity
 from aicall.lib.vntime import format_called_at, parse_vietnam_time
 from aicall.telephony.trunks import campaign_telephony
-from aicall.webhooks.services import do_rotate_webhook_secret
 
 router = Router(tags=["Campaigns (extension)"])
 

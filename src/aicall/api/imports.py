@@ -6,6 +6,7 @@ from aicall.accounts.models import User
 from aicall.api.idempotency import HEADER, idempotent_import
 from aicall.api.responses import ok
 from aicall.calls.services import import_contacts
+from aicall.campaigns.columns import do_note_contact_columns
 from aicall.campaigns.models import Campaign
 from aicall.metrics import record_import
 
@@ -27,7 +28,9 @@ def run_import(
     request: HttpRequest, user: User, campaign: Campaign, contacts: list
 ) -> HttpResponse:
     def run() -> HttpResponse:
-        return import_response(import_contacts(campaign, contacts), len(contacts))
+        outcome = import_contacts(campaign, contacts)
+        do_note_contact_columns(campaign.pk, outcome.checked.accepted)  # for the downloads
+        return import_response(outcome, len(contacts))
 
     key = request.headers.get(HEADER)
     if key is None:

@@ -149,8 +149,26 @@ def iter_call_objects(calls: QuerySet[Call], chunk_size: int = 2000):
 
 def progress_counts(calls: QuerySet[Call]) -> dict[str, int]:
     """Counts of `calls`: queued, in_progress, answered, failed, total (one grouped query)."""
+    return _tally(calls.values_list("status", "state").annotate(n=Count("id")).order_by())
+
+
+def campaigns_progress(campaign_ids: list[int]) -> dict[int, dict[str, int]]:
+    """`campaign_progress` of each of these campaigns, in one grouped query (a page of
+    campaigns costs one query, not one per campaign)."""
+    rows = (
+        Call.objects.filter(campaign_id__in=campaign_ids)
+        .values_list("campaign_id", "status", "state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    grouped: dict[int, list] = {pk: [] for pk in campaign_ids}
+    for campaign_id, status, state, n in rows:
+        grouped[campaign_id].append((status, state, n))
+    return {pk: _tally(group) for pk, group in grouped.items()}
+
+
+def _tally(rows) -> dict[str, int]:
     counts = {"queued": 0, "in_progress": 0, "answered": 0, "failed": 0}
-    rows = calls.values_list("status", "state").annotate(n=Count("id")).order_by()
     for status, state, n in rows:
         if status == CallStatus.QUEUED:
             counts["queued"] += n

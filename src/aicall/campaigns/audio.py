@@ -36,7 +36,8 @@ def too_large(field: str) -> CampaignError:
     return CampaignError(field, f"the file is larger than {max_upload_megabytes()} MB")
 
 
-def _convert(data: bytes, name: str, field: str, **kwargs) -> tuple[bytes, float]:
+def convert_audio(data: bytes, name: str, field: str, **kwargs) -> tuple[bytes, float]:
+    """(8 kHz WAV, seconds) of an upload, or CampaignError naming `field`."""
     check_size(len(data), field)
     try:
         return convert_upload(data, name, **kwargs)
@@ -49,29 +50,36 @@ def _delete_file(file_field) -> None:
         file_field.storage.delete(file_field.name)
 
 
+def _delete_if_unused(campaign: Campaign, name: str) -> None:
+    """Delete a campaign's former recording unless a duplicate of the campaign (which took
+    over its settings) still plays it. A test call's companion does not count: it takes
+    the settings over again at every test call."""
+    others = Campaign.objects.filter(audio_file=name, test_for__isnull=True)
+    if name and not others.exclude(pk=campaign.pk).exists():
+        campaign.audio_file.storage.delete(name)
+
+
 def do_set_campaign_audio(campaign: Campaign, data: bytes, name: str) -> Campaign:
     """Play this WAV/MP3 (at most ten minutes) instead of the spoken script."""
-    wav, seconds = _convert(data, name, "file")
-    old = campaign.audio_file.name if campaign.audio_file else ""
+    wav, seconds = convert_audio(data, name, "file")
+    old = (campaign.audio_file.name or "") if campaign.audio_file else ""
     with transaction.atomic():
         campaign.audio_file.save(f"{campaign.pk}-{uuid.uuid4().hex}.wav", ContentFile(wav), False)
         campaign.audio_seconds = seconds
         campaign.audio_name = Path(name).name[:200]
         campaign.save(update_fields=["audio_file", "audio_seconds", "audio_name", "updated_at"])
-    if old:
-        campaign.audio_file.storage.delete(old)
+    _delete_if_unused(campaign, old)
     return campaign
 
 
 def do_clear_campaign_audio(campaign: Campaign) -> Campaign:
     """Back to speaking the script."""
-    old = campaign.audio_file
-    if old:
-        _delete_file(old)
+    old = (campaign.audio_file.name or "") if campaign.audio_file else ""
     campaign.audio_file = ""
     campaign.audio_seconds = None
     campaign.audio_name = ""
     campaign.save(update_fields=["audio_file", "audio_seconds", "audio_name", "updated_at"])
+    _delete_if_unused(campaign, old)
     return campaign
 
 
@@ -106,7 +114,7 @@ def do_save_digit_recordings(owner_id: int, files: Mapping[str, tuple[bytes, str
     for digit, (data, name) in sorted(files.items()):
         if digit not in DIGITS or len(digit) != 1:
             raise CampaignError("digit", f"{digit!r} is not a digit 0-9")
-        converted[digit] = _convert(
+        converted[digit] = convert_audio(
             data, name, digit, max_seconds=MAX_DIGIT_SECONDS, trim_silence=True
         )
     replaced: list[str] = []

@@ -1,24 +1,30 @@
 """Every write to a campaign goes through one of these actions."""
 
-from dataclasses import dataclass
 from datetime import datetime, time
 from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from aicall.accounts.callerids import CALLER_ID, may_show
+from aicall.accounts.callerids import (
+    CALLER_ID,
+    VerifiedCallerId,
+    caller_id_key,
+    clean_caller_id,
+    may_show,
+)
 from aicall.accounts.models import User
-from aicall.calls.models import Call
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.ivr_menu import validate_menu
+from aicall.campaigns.limits import INT_LIMITS, TEXT_LIMITS
 from aicall.campaigns.models import STARTABLE, Campaign, CampaignStatus, CampaignType
 from aicall.campaigns.queries import has_all_digit_recordings
-from aicall.speech.voices import MAX_RATE_PERCENT, MIN_RATE_PERCENT, VOICES, is_voice
+from aicall.campaigns.webhook_settings import announce_status, clean_webhook_settings
+from aicall.speech.voices import VOICES
 from aicall.telephony.trunks import trunk_for
-from aicall.webhooks.outbox import enqueue_campaign_status
-from aicall.webhooks.services import clean_webhook_settings
+from aicall.webhooks.signing import new_secret
 
 __all__ = ["CampaignError"]
 
@@ -30,9 +36,9 @@ def parse_calling_hours(text: str) -> tuple[time, time]:
         start = time.fromisoformat(start_text)
         end = time(0, 0) if end_text == "24:00" else time.fromisoformat(end_text)
     except ValueError as exc:
-        raise CampaignError("calling_hours", "calling hours must look like 08:00-17:00") from exc
+        raise CampaignError("calling_hours", _("calling hours must look like 08:00-17:00")) from exc
     if end != time(0, 0) and end <= start:
-        raise CampaignError("calling_hours", "calling hours must end after they start")
+        raise CampaignError("calling_hours", _("calling hours must end after they start"))
     return start, end
 
 
@@ -40,38 +46,6 @@ def format_calling_hours(campaign: Campaign) -> str:
     end = campaign.calling_hours_end
     end_text = "24:00" if end == time(0, 0) else end.strftime("%H:%M")
     return f"{campaign.calling_hours_start.strftime('%H:%M')}-{end_text}"
-
-
-@dataclass
-class CampaignSettings:
-    """Validated values for the settable fields of a campaign (None means: leave as is)."""
-
-    values: dict[str, Any]
-
-
-# The limits of the settable fields, read by clean_settings and by the API's OpenAPI
-# description (api/campaign_schemas.py), so the two can never disagree.
-INT_LIMITS = {
-    "max_concurrent_calls": (1, 100_000),
-    "max_attempts": (1, 10),
-    "retry_interval_seconds": (10, 7 * 86400),
-    "otp_expiry_seconds": (10, 86400),
-    "otp_repeat_count": (1, 10),
-    "ring_timeout_seconds": (5, 300),
-    "speech_rate": (MIN_RATE_PERCENT, MAX_RATE_PERCENT),
-    "otp_pause_ms": (0, 10_000),
-}
-TEXT_LIMITS = {
-    "name": 200,
-    "caller_id": 32,
-    "script": 10_000,
-    "webhook_url": 500,
-    "webhook_secret": 100,
-    "otp_lead_text": 300,
-    "otp_again_text": 300,
-    "otp_replay_text": 300,
-    "otp_closing_text": 300,
-}
 
 
 def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> dict[str, Any]:
@@ -85,24 +59,37 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
         if raw.get(name) is not None:
             text = str(raw[name]) if name == "script" else str(raw[name]).strip()
             if len(text) > limit:
-                raise CampaignError(name, f"{name} is longer than {limit} characters")
+                raise CampaignError(
+                    name,
+                    _("%(setting)s is longer than %(limit)s characters"),
+                    setting=name,
+                    limit=limit,
+                )
             values[name] = text
     if values.get("caller_id") and not CALLER_ID.match(values["caller_id"]):
-        raise CampaignError("caller_id", "caller_id must be digits only (3 to 20)")
+        raise CampaignError("caller_id", _("caller_id must be digits only (3 to 20)"))
     if "name" in values and not values["name"]:
-        raise CampaignError("name", "name must not be empty")
+        raise CampaignError("name", _("name must not be empty"))
     if raw.get("campaign_type") is not None:
         if raw["campaign_type"] not in CampaignType.values:
-            raise CampaignError("campaign_type", "type must be voice_otp or ivr")
+            raise CampaignError("campaign_type", _("type must be voice_otp or ivr"))
         values["campaign_type"] = raw["campaign_type"]
     for name, (low, high) in INT_LIMITS.items():
         if raw.get(name) is not None:
             try:
                 number = int(raw[name])
             except (TypeError, ValueError, OverflowError) as exc:  # Overflow: 1e400
-                raise CampaignError(name, f"{name} must be a whole number") from exc
+                raise CampaignError(
+                    name, _("%(setting)s must be a whole number"), setting=name
+                ) from exc
             if not low <= number <= high:
-                raise CampaignError(name, f"{name} must be between {low} and {high}")
+                raise CampaignError(
+                    name,
+                    _("%(setting)s must be between %(low)s and %(high)s"),
+                    setting=name,
+                    low=low,
+                    high=high,
+                )
             values[name] = number
     if raw.get("calling_hours") is not None:
         values["calling_hours_start"], values["calling_hours_end"] = parse_calling_hours(
@@ -113,11 +100,14 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
         text = "".join(map(str, given)) if isinstance(given, list | tuple) else str(given)
         days = "".join(sorted(set(text)))
         if not days or any(d not in "0123456" for d in days):
-            raise CampaignError("calling_weekdays", "weekdays are digits 0 (Monday) to 6")
+            raise CampaignError("calling_weekdays", _("weekdays are digits 0 (Monday) to 6"))
         values["calling_weekdays"] = days
     if raw.get("voice") is not None:
-        if not is_voice(raw["voice"]):
-            raise CampaignError("voice", "voice must be one of " + ", ".join(VOICES))
+        voice = raw["voice"]
+        if not isinstance(voice, str) or voice not in VOICES:  # {} or [] is no dict key
+            raise CampaignError(
+                "voice", _("voice must be one of %(voices)s"), voices=", ".join(VOICES)
+            )
         values["voice"] = raw["voice"]
     for flag in (
         "record_calls",
@@ -144,8 +134,10 @@ def check_caller_id(campaign: Campaign) -> None:
     if not may_show(campaign.owner_id, campaign.caller_id, trunk.caller_id if trunk else ""):
         raise CampaignError(
             "caller_id",
-            "caller_id is not verified for this account: ask the operator to verify the "
-            "number (aicall callerid add), or leave it empty to use the trunk's caller ID",
+            _(
+                "caller_id is not verified for this account: ask the operator to verify the "
+                "number (aicall callerid add), or leave it empty to use the trunk's caller ID"
+            ),
         )
 
 
@@ -157,7 +149,7 @@ def _check_recorded_digits(owner_id: int, values: dict[str, Any]) -> None:
     """Recorded digits can only be chosen once the account has all ten."""
     if values.get("otp_recorded_digits") and not has_all_digit_recordings(owner_id):
         raise CampaignError(
-            "otp_recorded_digits", "upload recordings of all ten digits (0-9) first"
+            "otp_recorded_digits", _("upload recordings of all ten digits (0-9) first")
         )
 
 
@@ -169,9 +161,9 @@ def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = Fals
     }
     _check_recorded_digits(owner_id, values)
     if "name" not in values:
-        raise CampaignError("name", "name is required")
+        raise CampaignError("name", _("name is required"))
     if "campaign_type" not in values:
-        raise CampaignError("campaign_type", "type must be voice_otp or ivr")
+        raise CampaignError("campaign_type", _("type must be voice_otp or ivr"))
     campaign = Campaign(owner_id=owner_id, **values)
     check_caller_id(campaign)
     campaign.save(force_insert=True)
@@ -208,7 +200,7 @@ def _set_status(campaign: Campaign, **values: Any) -> Campaign:
     Campaign.objects.filter(pk=campaign.pk).update(**values)
     for name, value in values.items():
         setattr(campaign, name, value)
-    enqueue_campaign_status(campaign.pk, campaign.status, previous, values["updated_at"])
+    announce_status(campaign.pk, campaign.status, previous, values["updated_at"])
     return campaign
 
 
@@ -242,9 +234,11 @@ def do_stop_campaign(campaign: Campaign) -> Campaign:
 def do_schedule_campaign(campaign: Campaign, start_at: datetime) -> Campaign:
     """Start the campaign at `start_at` (the dialer does it); nothing is dialled before."""
     if start_at <= timezone.now():
-        raise CampaignError("scheduled_start_at", "the scheduled start must be in the future")
+        raise CampaignError("scheduled_start_at", _("the scheduled start must be in the future"))
     if campaign.status not in STARTABLE:
-        raise CampaignError("status", f"a {campaign.status} campaign cannot be scheduled")
+        raise CampaignError(
+            "status", _("a %(status)s campaign cannot be scheduled"), status=campaign.status
+        )
     return _set_status(
         campaign, status=CampaignStatus.SCHEDULED, scheduled_start_at=start_at, archived_at=None
     )
@@ -283,6 +277,7 @@ _NOT_COPIED = {
     "archived_at",
     "test_for",
     "webhook_secret",
+    "contact_columns",  # a copy has no contacts
 }
 
 
@@ -313,6 +308,35 @@ def do_delete_campaign(campaign: Campaign) -> None:
     locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
     if locked is None:
         return
-    if Call.objects.filter(campaign_id=campaign.pk).exists():
-        raise CampaignError("campaign", "a campaign with contacts cannot be deleted; archive it")
+    if locked.call_set.exists():
+        raise CampaignError("campaign", _("a campaign with contacts cannot be deleted; archive it"))
     locked.delete()
+
+
+def do_rotate_webhook_secret(campaign: Campaign) -> str:
+    """Give the campaign a new signing secret; deliveries from now on use it."""
+    campaign.webhook_secret = new_secret()
+    campaign.save(update_fields=["webhook_secret", "updated_at"])
+    return campaign.webhook_secret
+
+
+@transaction.atomic
+def do_unverify_caller_id(owner_id: int, number: str) -> int | None:
+    """Operator: the account may no longer show `number`.
+
+    The account's campaigns showing it are cleared at once (their calls then carry the
+    trunk's caller ID): a withdrawn number must stop going out, not only stop being set.
+    Returns how many campaigns were cleared, None when the number was not verified.
+    """
+    key = clean_caller_id(number)
+    deleted, _by_model = VerifiedCallerId.objects.filter(owner_id=owner_id, number=key).delete()
+    if not deleted:
+        return None
+    showing = [
+        pk
+        for pk, shown in Campaign.objects.filter(owner_id=owner_id)
+        .exclude(caller_id="")
+        .values_list("pk", "caller_id")
+        if caller_id_key(shown) == key
+    ]
+    return Campaign.objects.filter(pk__in=showing).update(caller_id="")

@@ -29,10 +29,10 @@ from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from aicall.calls.queries import campaign_progress
-from aicall.campaigns.lifecycle import advance_campaigns
 from aicall.campaigns.script import contact_values, render_script
 from aicall.dialer import liveness
 from aicall.dialer import metrics as m
+from aicall.dialer.campaign_state import advance_campaigns
 from aicall.dialer.claims import claim_due_calls
 from aicall.dialer.policy import DO_NOT_CALL, INTERRUPTED, OTP_EXPIRED
 from aicall.dialer.results import ClaimedCall, FinishedCall, StartedCall, store_results

@@ -16,6 +16,7 @@ import orjson
 from django.conf import settings
 from django.db import connection, transaction
 
+from aicall.calls.events import CallEvent, enqueue_call_events, enqueue_events
 from aicall.calls.models import Call, CallState, CallStatus
 from aicall.dialer.policy import (
     INTERRUPTED,
@@ -27,14 +28,7 @@ from aicall.dialer.policy import (
 from aicall.dialer.snapshot import CampaignInfo
 from aicall.telephony.base import CallOutcome
 from aicall.telephony.health import TrunkTally, record_trunk_outcomes
-from aicall.webhooks.outbox import (
-    CALL_FINISHED,
-    CALL_STARTED,
-    CallEvent,
-    enqueue_call_events,
-    enqueue_events,
-    wants_event,
-)
+from aicall.webhooks.outbox import CALL_FINISHED, CALL_STARTED, wants_event
 
 _CHUNK = 900  # ids per IN (...) list: well inside SQLite's variable limit
 SANDBOX = "sandbox"  # FinishedCall.carrier of a simulated call

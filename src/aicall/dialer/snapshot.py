@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
+from aicall.campaigns.menu_audio import resolved_menu
 from aicall.campaigns.models import Campaign, CampaignStatus, CampaignType
 from aicall.campaigns.queries import digit_recordings_of
 from aicall.speech.clips import OtpWording
@@ -145,7 +146,8 @@ def _info(c: Campaign, trunks: dict[int, TrunkInfo], default_trunk: int | None) 
         running=c.status == CampaignStatus.RUNNING,
         caller_id=c.caller_id,
         script=c.script,
-        ivr_menu=c.ivr_menu or {},
+        # Menu recordings as file paths and lengths (campaigns/menu_audio.py).
+        ivr_menu=resolved_menu(c),
         audio_path=c.audio_file.path if c.audio_file else "",
         audio_seconds=c.audio_seconds if c.audio_file else None,
         voice=c.voice,

@@ -1,7 +1,8 @@
 """The dialer's side of trunk health: probing down trunks, and the trunk metrics.
 
 The state itself lives in the Trunk rows (telephony/health.py), so that every dialer
-process sees the same one; this module only drives it from a dialer's event loop.
+process sees the same one; this module only drives it from a dialer's event loop. The
+OPTIONS probes run in direct mode only: with the SIP edge, the edge's probing is in charge.
 """
 
 from __future__ import annotations
@@ -35,8 +36,11 @@ async def probe_down_trunks(
 ) -> list[tuple[Trunk, ProbeResult, bool]]:
     """OPTIONS to every down trunk due for a probe that this dialer won the turn for.
 
-    Returns (trunk, result, came back up) for each probe sent.
+    Returns (trunk, result, came back up) for each probe sent. With the SIP edge nothing is
+    sent: the edge probes every target and brings its trunk back up itself.
     """
+    if health.edge_in_charge():
+        return []
     conf = settings.AICALL
     due = await db(health.claim_probes, now(), float(conf["TRUNK_PROBE_SECONDS"]))
     if not due:

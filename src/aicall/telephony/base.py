@@ -74,6 +74,9 @@ class TrunkConfig:
     # The next trunk in priority order, used for a call this one could not carry (its
     # targets down or answering 503, its registration failed).
     fallback: TrunkConfig | None = None
+    # False while the trunk is down or paused (telephony/health.py): with a fallback, its
+    # calls go straight to the fallback instead.
+    available: bool = True
 
 
 @dataclass

@@ -7,6 +7,16 @@ OPTIONS every `AICALL_TRUNK_PROBE_SECONDS`. The first answer brings it back up. 
 answer of the trunk to a call (a ringing callee, a 486, a 5xx) proves it is reachable and
 resets the count. A 503 with Retry-After pauses the trunk until then (RFC 3261 21.5.4).
 
+That is the dialer's mechanism, in charge in direct mode (`AICALL_SIP_EDGE=direct`). With
+the SIP edge, the edge is in charge instead: Kamailio's dispatcher pings every target of
+every trunk and marks a target that let an INVITE time out; the trunk is down while every
+target is down and up again when one answers (`services.do_record_edge_status`). The
+dialer then neither marks trunks down on timeouts nor sends OPTIONS of its own (they would
+leave from another address than the edge's, which a carrier that whitelists it ignores).
+
+Either way a down (or paused) trunk's calls go to its fallback trunk, the next in priority
+order; they wait only while every trunk of the chain is unavailable.
+
 Every change is one conditional UPDATE (`... WHERE health = 'up' AND consecutive_timeouts
 >= N`), so several dialers on PostgreSQL never race one another into a wrong state and no
 coordinator is needed: the row lock the UPDATE takes orders them.
@@ -17,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import F, Q
 
 from aicall.telephony.base import RECOVERY_ON_TIMER_EXPIRE, CallOutcome
@@ -24,6 +35,13 @@ from aicall.telephony.models import Trunk, TrunkHealth
 
 # How long a 503 Retry-After may pause a trunk at most.
 MAX_PAUSE_SECONDS = 3600.0
+# A chain of fallback trunks is followed this far (telephony/trunks.py builds the same one).
+MAX_CHAIN = 5
+
+
+def edge_in_charge() -> bool:
+    """True when the SIP edge's probing decides trunk health (any mode but direct)."""
+    return str(settings.AICALL.get("SIP_EDGE", "kamailio")).strip().lower() != "direct"
 
 
 def is_timeout(outcome: CallOutcome) -> bool:
@@ -63,6 +81,7 @@ def record_trunk_outcomes(
 ) -> list[int]:
     """Apply a batch's tallies (inside the caller's transaction); returns trunks marked down."""
     marked_down = []
+    counted_down = not edge_in_charge()
     for trunk_id, tally in tallies.items():
         rows = Trunk.objects.filter(pk=trunk_id)
         if tally.responsive:
@@ -74,21 +93,50 @@ def record_trunk_outcomes(
             rows.filter(Q(paused_until_at__isnull=True) | Q(paused_until_at__lt=until)).update(
                 paused_until_at=until
             )
-        if tally.timeouts_after and rows.filter(
-            health=TrunkHealth.UP, consecutive_timeouts__gte=down_after
-        ).update(health=TrunkHealth.DOWN, down_since_at=now, last_probe_at=None):
+        if (
+            counted_down
+            and tally.timeouts_after
+            and rows.filter(health=TrunkHealth.UP, consecutive_timeouts__gte=down_after).update(
+                health=TrunkHealth.DOWN, down_since_at=now, last_probe_at=None
+            )
+        ):
             marked_down.append(trunk_id)
     return marked_down
 
 
 def unavailable_trunks(trunk_ids: list[int], now: datetime) -> set[int]:
-    """Of these trunks, those no call may be placed on now (down, or paused by a 503)."""
+    """Of these trunks, those no call may be placed on now: the trunk is down or paused
+    by a 503, and so is every trunk of its fallback chain (else the call goes to the first
+    available one of the chain, and is claimed)."""
     if not trunk_ids:
         return set()
-    return set(
-        Trunk.objects.filter(pk__in=trunk_ids)
-        .filter(Q(health=TrunkHealth.DOWN) | Q(paused_until_at__gt=now))
-        .values_list("pk", flat=True)
+    rows = {
+        pk: (fallback, health == TrunkHealth.DOWN or bool(paused and paused > now))
+        for pk, fallback, health, paused in Trunk.objects.values_list(
+            "pk", "fallback_trunk_id", "health", "paused_until_at"
+        )
+    }
+    out = set()
+    for trunk_id in trunk_ids:
+        if trunk_id not in rows:
+            continue  # deleted meanwhile: its calls are held by pacing, not here
+        current: int | None = trunk_id
+        seen: set[int] = set()
+        while current in rows and current not in seen and len(seen) < MAX_CHAIN:
+            seen.add(current)
+            fallback, unavailable = rows[current]
+            if not unavailable:
+                break
+            current = fallback
+        else:
+            out.add(trunk_id)
+    return out
+
+
+def is_available(trunk: Trunk, now: datetime) -> bool:
+    """Calls may be placed on this trunk itself now (it is up and not paused)."""
+    return trunk.health == TrunkHealth.UP and not (
+        trunk.paused_until_at and trunk.paused_until_at > now
     )
 
 

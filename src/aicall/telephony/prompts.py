@@ -1,12 +1,16 @@
-"""What the callee hears from the answer until the first key is awaited, as clip paths.
+"""What the callee hears, as clip paths: the opening until the first key is awaited, and
+each menu prompt and message.
 
 The SIP carrier plays these clips and the website's "listen" preview joins them into one
 WAV, so the preview is exactly the call's audio: same engine, voice, speed and wording.
+A menu prompt or message that is an uploaded recording is played from its file (already
+in telephone format, see campaigns/menu_audio.py) instead of speaking its text.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aicall.speech.base import SpeechEngine
 from aicall.speech.clips import otp_clips, uploaded_audio
@@ -20,6 +24,28 @@ def engine_for(engine: SpeechEngine, request: CallRequest) -> SpeechEngine:
 
 def spoken(engine: SpeechEngine, texts: list[str]) -> list[Path]:
     return [engine.render(t) for t in texts if t.strip()]
+
+
+def recording(holder: dict[str, Any], field: str) -> dict[str, Any] | None:
+    """The uploaded recording {"path", "seconds"} a request's menu has at this spot."""
+    audio = holder.get(field)
+    return audio if isinstance(audio, dict) and audio.get("path") else None
+
+
+def prompt_clips(engine: SpeechEngine, node: dict[str, Any]) -> list[Path]:
+    """A menu node's prompt: its recording, else its text spoken."""
+    audio = recording(node, "prompt_audio")
+    if audio is not None:
+        return [Path(audio["path"])]
+    return spoken(engine, [str(node.get("prompt", ""))])
+
+
+def message_clips(engine: SpeechEngine, option: dict[str, Any]) -> list[Path]:
+    """A message key's message: its recording, else its text spoken."""
+    audio = recording(option, "message_audio")
+    if audio is not None:
+        return [Path(audio["path"])]
+    return spoken(engine, [str(option.get("message", ""))])
 
 
 def opening_clips(engine: SpeechEngine, request: CallRequest) -> list[Path]:
@@ -37,4 +63,4 @@ def opening_clips(engine: SpeechEngine, request: CallRequest) -> list[Path]:
             request.otp_wording,
             request.otp_digit_clips,
         )
-    return clips + spoken(engine, [str((request.ivr_menu or {}).get("prompt", ""))])
+    return clips + prompt_clips(engine, request.ivr_menu or {})

@@ -18,7 +18,9 @@ our own tests see calls complete. The table (also in docs/dialer.md):
 (Vietnamese TTS speaks ~150 words a minute), plus for a voice OTP each repetition of the code
 at 0.6 s a digit and a 1 s pause, all stretched by 100 / the campaign's speech rate, rounded
 up to whole seconds, at least 3 s; an uploaded recording lasts the length measured at upload.
-Callers 1 and 2 also stay until the script ends.
+A menu prompt that is an uploaded recording adds its length, and a key pressed whose message
+(or sub-menu prompt) is a recording keeps the call until that recording ends. Callers 1 and
+2 also stay until the script ends.
 
 `speed` runs the sandbox's clock that many times faster than real time; durations and
 key-press seconds are reported in call time, as a real call would have them.
@@ -82,7 +84,28 @@ def speech_seconds(request: CallRequest) -> int:
     if request.otp_code:
         per_repeat = (len(request.otp_code) * OTP_SECONDS_PER_DIGIT + OTP_PAUSE_SECONDS) * pace
         seconds += max(1, request.otp_repeat_count) * per_repeat
+    else:
+        seconds += _recorded(request.ivr_menu or {}, "prompt_audio")
     return max(MIN_SPEECH_SECONDS, math.ceil(seconds - 1e-9))
+
+
+def _recorded(holder: dict, field: str) -> float:
+    """The length of the uploaded recording at this spot of a request's menu (0: none)."""
+    audio = holder.get(field) if isinstance(holder, dict) else None
+    return float(audio.get("seconds") or 0.0) if isinstance(audio, dict) else 0.0
+
+
+def after_key(request: CallRequest, key: str) -> float:
+    """How long the recording played after pressing `key` in the top menu lasts (0: none,
+    or spoken text, which the sandbox does not time)."""
+    if request.otp_code:
+        return 0.0
+    option = ((request.ivr_menu or {}).get("keys") or {}).get(key) or {}
+    if option.get("action") == "message":
+        return _recorded(option, "message_audio")
+    if option.get("action") == "submenu":
+        return _recorded(option.get("menu") or {}, "prompt_audio")
+    return 0.0
 
 
 def plan_call(request: CallRequest) -> tuple[CallOutcome, float]:
@@ -101,10 +124,10 @@ def plan_call(request: CallRequest) -> tuple[CallOutcome, float]:
         duration = float(speech_seconds(request))
         if digit == "1":
             keys = [("1", 2.0)]
-            duration = max(duration, 3.0)
+            duration = max(duration, 3.0, math.ceil(2.0 + after_key(request, "1") - 1e-9))
         elif digit == "2":
             keys = [("2", 2.0), ("9", 4.0)]
-            duration = max(duration, 5.0)
+            duration = max(duration, 5.0, math.ceil(2.0 + after_key(request, "2") - 1e-9))
     outcome = CallOutcome(
         answered=True,
         hangup_cause=NORMAL_CLEARING,

@@ -245,7 +245,14 @@ def do_assign_trunk(trunk: Trunk | None, *, account: Any = None, campaign: Any =
 def do_record_edge_status(status: dict[int, Any]) -> None:
     """Store what the SIP edge reports per trunk id (`edge.status.TrunkStatus`): the
     registration state and code, and each target's health. Rows are written only when
-    their values changed, so a steady edge costs no writes."""
+    their values changed, so a steady edge costs no writes.
+
+    With the edge, its dispatcher probing is in charge of trunk health (docs/sip.md): a
+    trunk whose every target the edge marked down becomes *down* (its calls go to its
+    fallback trunk, or wait), and the first target that answers again brings it back *up*.
+    """
+    from aicall.telephony.models import TrunkHealth
+
     now = timezone.now()
     for trunk in Trunk.objects.filter(pk__in=list(status)):
         seen = status[trunk.pk]
@@ -258,12 +265,26 @@ def do_record_edge_status(status: dict[int, Any]) -> None:
             targets,
         ):
             continue
-        Trunk.objects.filter(pk=trunk.pk).update(
+        rows = Trunk.objects.filter(pk=trunk.pk)
+        rows.update(
             registration_state=state,
             registration_code=code,
             registration_checked_at=now,
             target_health=targets,
         )
+        if targets == trunk.target_health or not targets:
+            continue  # only a change of the targets' health moves the trunk's
+        if all(health == "down" for health in targets.values()):
+            rows.filter(health=TrunkHealth.UP).update(
+                health=TrunkHealth.DOWN, down_since_at=now, last_probe_result="edge: no target up"
+            )
+        else:
+            rows.filter(health=TrunkHealth.DOWN).update(
+                health=TrunkHealth.UP,
+                consecutive_timeouts=0,
+                down_since_at=None,
+                last_probe_result="edge: a target answers",
+            )
 
 
 def do_set_fallback_trunk(trunk: Trunk, fallback: Trunk | None) -> Trunk:

@@ -19,8 +19,13 @@ def trunk_config(trunk: Trunk, _seen: frozenset[int] = frozenset()) -> TrunkConf
             next_trunk = Trunk.objects.filter(pk=trunk.fallback_trunk_id).first()
             if next_trunk is not None:
                 fallback = trunk_config(next_trunk, seen)
+    from django.utils import timezone
+
+    from aicall.telephony.health import is_available
+
     return TrunkConfig(
         fallback=fallback,
+        available=is_available(trunk, timezone.now()),
         name=trunk.name,
         proxy=trunk.proxy,
         transport=trunk.transport,

@@ -32,6 +32,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 from aicall.calls.models import Call
+from aicall.campaigns.models import Campaign
 from aicall.lib.phones import to_national
 from aicall.lib.spreadsheet import safe_row
 from aicall.lib.vntime import VIETNAM, format_called_at
@@ -76,8 +77,16 @@ class Layout:
 
 
 def custom_columns(calls: QuerySet[Call]) -> list[str]:
-    """The contacts' own field names among these calls, first call's order first."""
-    first = calls.order_by("id").values_list("custom_fields", flat=True).first() or {}
+    """The contacts' own field names among these calls, in the order the customer gave them.
+
+    That order is the campaigns' `contact_columns` (campaigns/columns.py; jsonb does not
+    keep it), then the first call's keys (calls imported before the order was kept), then
+    any other name alphabetically.
+    """
+    campaign_ids = calls.order_by().values("campaign_id").distinct()
+    given = Campaign.objects.filter(pk__in=campaign_ids).order_by("pk")
+    first = [name for names in given.values_list("contact_columns", flat=True) for name in names]
+    first += calls.order_by("id").values_list("custom_fields", flat=True).first() or {}
     inner_sql, params = calls.order_by().values("custom_fields").query.sql_with_params()
     if connection.vendor == "sqlite":
         sql = f"SELECT DISTINCT j.key FROM ({inner_sql}) t, json_each(t.custom_fields) j"  # noqa: S608
@@ -86,7 +95,7 @@ def custom_columns(calls: QuerySet[Call]) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(sql + f" LIMIT {MAX_CUSTOM_COLUMNS + 1}", params)
         found = {row[0] for row in cursor.fetchall()}
-    ordered = [key for key in first if key in found]
+    ordered = [key for key in dict.fromkeys(first) if key in found]
     ordered += sorted(found - set(ordered))
     return ordered[:MAX_CUSTOM_COLUMNS]
 

@@ -1,12 +1,14 @@
 """Translated names for the domain's enums and codes, as the website shows them."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from aicall.calls.contacts import SkipReason
-from aicall.campaigns.lifecycle import Waiting
+from aicall.campaigns.errors import CampaignError
 from aicall.dialer import policy
+from aicall.dialer.campaign_state import Waiting
 from aicall.telephony import base as notes
 
 CAMPAIGN_TYPE = {"voice_otp": _("Voice OTP"), "ivr": _("IVR broadcast")}
@@ -101,14 +103,38 @@ SERVICE_MESSAGE = {
     "transfer needs a phone number or sip: address as target": _(
         "a transfer needs a phone number (or a sip: address) to call"
     ),
-    "calling hours must look like 08:00-17:00": _("calling hours must look like 08:00-17:00"),
-    "calling hours must end after they start": _("calling hours must end after they start"),
-    "webhook_url must be an http(s) URL": _("the webhook URL must start with http:// or https://"),
+    "an audio reference must be the id of an uploaded recording": _(
+        "an audio reference must be the id of an uploaded recording"
+    ),
+    "the campaign has no key-press menu": _("the campaign has no key-press menu"),
+    "keys are 0-9, * and #, at most one per menu level": _(
+        "keys are 0-9, * and #, at most one per menu level"
+    ),
+    "this key plays nothing: only messages and sub-menus can": _(
+        "this key plays nothing: only messages and sub-menus can"
+    ),
+    "no key leads there in the menu": _("no key leads there in the menu"),
+    "the transfer target contains control characters": _(
+        "the transfer target contains control characters"
+    ),
+    "the transfer target is not a Vietnamese phone number": _(
+        "the transfer target is not a Vietnamese phone number"
+    ),
+    "transfers to premium-rate or 1900/1800 service numbers are not allowed": _(
+        "transfers to premium-rate or 1900/1800 service numbers are not allowed"
+    ),
+    "a sip: transfer target must be sip:user@host[:port], without parameters": _(
+        "a sip: transfer target must be sip:user@host[:port], without parameters"
+    ),
 }
 
 
-def service_message(exc: Exception) -> str:
-    """A CampaignError / MenuError in the reader's language (a menu error keeps its path)."""
+def service_message(exc: Exception, labels: Mapping[str, Any] | None = None) -> str:
+    """A CampaignError / MenuError in the reader's language (a menu error keeps its path).
+
+    `labels`: the form's field labels, so that a message naming a setting (`%(setting)s`) names
+    it as the form does rather than by its API name.
+    """
     problem = getattr(exc, "problem", None)
     if problem is not None:
         words: Any = SERVICE_MESSAGE.get(problem)
@@ -116,7 +142,15 @@ def service_message(exc: Exception) -> str:
             words = _("menus nest at most %(n)s levels") % {"n": problem.split()[-2]}
         elif words is None and problem.startswith("action must be one of"):
             words = _("choose one of the actions")
+        elif words is None and problem.startswith("sip: transfers may only go to hosts"):
+            host = problem.rsplit("; ", 1)[-1].removesuffix(" is not")
+            words = _("sip: transfers may only go to hosts the operator allows; %(host)s is not")
+            words = words % {"host": host}
         return f"{getattr(exc, 'path', '')}: {words or problem}"
+    if isinstance(exc, CampaignError) and exc.translatable:
+        setting = exc.params.get("setting")
+        label = (labels or {}).get(setting) if setting else None
+        return exc.text(setting=label) if label else exc.text()
     message = getattr(exc, "message", str(exc))
     return str(SERVICE_MESSAGE.get(message, message))
 

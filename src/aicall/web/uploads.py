@@ -308,9 +308,11 @@ def write_report(item: Upload, contacts: list[dict], lines: list[int], checked, 
 def import_file(item: Upload, campaign, mapping: list[str]) -> dict:
     """Read the whole file with the chosen mapping and import it like the API does."""
     from aicall.calls.services import import_contacts
+    from aicall.campaigns.columns import do_note_contact_columns
 
     contacts, lines = contacts_from(item, mapping)
     outcome = import_contacts(campaign, contacts)
+    do_note_contact_columns(campaign.pk, outcome.checked.accepted)
     item.meta["mapping"] = mapping
     return write_report(item, contacts, lines, outcome.checked, outcome.call_ids)
 

@@ -31,6 +31,11 @@ urlpatterns = [
     path("campaigns/preview/menu/", campaigns.menu_preview, name="menu_preview"),
     path("campaigns/preview/listen.wav", audio.listen, name="listen"),
     path("campaigns/<int:campaign_id>/audio.wav", audio.campaign_audio, name="campaign_audio"),
+    path(
+        "campaigns/<int:campaign_id>/menu-audio/<str:audio_id>.wav",
+        audio.campaign_menu_audio,
+        name="campaign_menu_audio",
+    ),
     path("digits/", audio.digits, name="digits"),
     path("digits/delete/", audio.digits_delete, name="digits_delete"),
     path("digits/<str:digit>.wav", audio.digit_audio, name="digit_audio"),

@@ -43,6 +43,25 @@ async def registration_outcome(edge: EdgeSupervisor, trunk: TrunkConfig) -> Call
     return CallOutcome(answered=False, hangup_cause=base.REGISTRATION_FAILED, sip_code=code)
 
 
+def unavailable_outcome(edge: EdgeSupervisor | None, trunk: TrunkConfig) -> CallOutcome | None:
+    """TRUNK UNAVAILABLE for a trunk that has a fallback and cannot take calls now (down or
+    paused in the trunk table, or every target down at the edge): the carrier then places
+    the call on the fallback at once, not after a timeout. Without a fallback the call goes
+    out (the dialer holds back the calls of a trunk it knows is down)."""
+    if trunk.fallback is None:
+        return None
+    reason = "" if trunk.available else "marked down or paused"
+    status = edge.trunk_status(trunk.trunk_id) if edge is not None else None
+    if not reason and status is not None and status.targets:
+        if all(health == "down" for health in status.targets.values()):
+            reason = "every target down"
+    if not reason:
+        return None
+    log.info("trunk %s: %s; its fallback %s takes the call", trunk.name, reason,
+             trunk.fallback.name)  # fmt: skip
+    return CallOutcome(answered=False, hangup_cause=base.TRUNK_UNAVAILABLE)
+
+
 def edge_trunk_fields(edge: EdgeSupervisor | None, trunk: TrunkConfig) -> dict[str, Any]:
     """What the worker's trunk command gains in edge mode: the Route to the edge."""
     if edge is None:

@@ -13,7 +13,9 @@ log_prefix="{$mt $ci} "
 memdbg=5
 memlog=5
 children=@@CHILDREN@@
-tcp_children=@@CHILDREN@@
+tcp_children=@@TCP_CHILDREN@@
+# Room for a burst of SIP while the workers are starved of CPU (capped by net.core.rmem_max).
+maxbuffer=@@MAXBUFFER@@
 auto_aliases=no
 server_header="Server: aicall-edge"
 user_agent_header="User-Agent: aicall-edge"
@@ -56,9 +58,12 @@ modparam("jsonrpcs", "transport", 4)
 modparam("jsonrpcs", "dgram_socket", "@@RUN_DIR@@/rpc.sock")
 modparam("jsonrpcs", "dgram_mode", 0600)
 
-# Requests within a dialog keep SIP's own 32 s; an initial INVITE gets @@FR_TIMER_MS@@ ms for
-# a first answer (t_set_fr below): a target silent that long is dead, try the next one.
-modparam("tm", "fr_timer", 32000)
+# @@FR_TIMER_MS@@ ms for a first answer: a target silent that long is dead (an initial INVITE
+# tries the next one). The edge's own requests use it too: a REGISTER or keepalive OPTIONS
+# ends before uac_reg's next 5 s tick, which would otherwise send the REGISTER again while
+# the first is pending (with reg_retry_interval 0) and let its late 408 fail the next one.
+# Requests within a dialog keep SIP's own 32 s (t_set_fr below).
+modparam("tm", "fr_timer", @@FR_TIMER_MS@@)
 modparam("tm", "fr_inv_timer", 180000)
 modparam("tm", "restart_fr_on_each_reply", 0)
 modparam("tm", "auto_inv_100_reason", "Trying")
@@ -83,6 +88,9 @@ modparam("dispatcher", "ds_dns_mode", 9)
 modparam("dispatcher", "reload_delta", 1)
 
 modparam("db_text", "emptystring", 1)
+# Not cached: uac.reg_refresh must read the rewritten table (db_text reloads a file whose
+# mtime moved; aicall's writer makes sure it moves, by at least a second).
+modparam("db_text", "db_mode", 1)
 modparam("uac", "reg_db_url", "text://@@RUN_DIR@@/db")
 modparam("uac", "reg_contact_addr", "@@CONTACT_ADDR@@")
 modparam("uac", "reg_timer_interval", @@REG_TIMER@@)
@@ -109,6 +117,7 @@ request_route {
 		# Within a dialog: the Route set we recorded says where it goes (BYE, re-INVITE,
 		# INFO, REFER, NOTIFY, the ACK of a 200), in both directions.
 		if (loose_route()) {
+			t_set_fr(0, 32000);
 			if (!t_relay()) {
 				sl_reply_error();
 			}

@@ -8,7 +8,10 @@ One thread per edge. It writes the cfg and the data files, starts `kamailio -DD 
 - every `poll_seconds` reads the registrations and the targets' health over RPC and hands
   them to `on_status` when they changed;
 - retries a failed registration after 5 s, then 10, 20, … up to 5 minutes (uac_reg itself
-  would give up, or retry at one fixed interval).
+  would give up, or retry at one fixed interval);
+- moves a registration whose registrar did not answer (408) or answered 5xx to the trunk's
+  next target at once (its calls then go to that target first), and starts the back-off
+  only once every target failed.
 A Kamailio that exits is started again after 0.5 s, doubling to 30 s while it keeps dying
 (reset after a minute up). INVITEs the workers retransmit meanwhile reach the new one.
 """
@@ -22,11 +25,18 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from aicall.telephony.edge import rpc
-from aicall.telephony.edge.config import EdgeSettings, EdgeTrunk, render_uacreg, write_files
+from aicall.telephony.edge.config import (
+    EdgeSettings,
+    EdgeTrunk,
+    host_port,
+    render_uacreg,
+    write_files,
+)
 from aicall.telephony.edge.status import FAILED, REGISTERED, TrunkStatus, parse_codes, read_status
 
 log = logging.getLogger("aicall.sip.edge")
@@ -67,6 +77,7 @@ class EdgeSupervisor:
         self.trunks: list[EdgeTrunk] = []
         self._rows: dict[str, str] = {}  # registering trunk uuid -> its uacreg row
         self._retry: dict[str, tuple[float, float]] = {}  # uuid -> (due at, next delay)
+        self._registrar: dict[int, int] = {}  # trunk id -> target index holding the registration
         self._stopping = threading.Event()
         self._ready = threading.Event()
         self._lock = threading.Lock()
@@ -75,7 +86,7 @@ class EdgeSupervisor:
     # -- life cycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.trunks = self.load_trunks()
+        self.trunks = self._load()
         write_files(self.edge, self.trunks)
         self._rows = _rows(self.trunks, self.edge)
         self._thread.start()
@@ -214,7 +225,7 @@ class EdgeSupervisor:
     def sync(self) -> None:
         """Reload what changed in the trunk table; nothing is reloaded when nothing changed."""
         with self._lock:
-            trunks = self.load_trunks()
+            trunks = self._load()
             changed = write_files(self.edge, trunks)
             if changed["dispatcher"]:
                 self.rpc("dispatcher.reload")
@@ -228,6 +239,40 @@ class EdgeSupervisor:
                     self._retry.pop(uuid, None)
             self._rows = rows
             self.trunks = trunks
+
+    def _load(self) -> list[EdgeTrunk]:
+        """The trunk table, each registering trunk with the target its registration is on."""
+        trunks = []
+        for trunk in self.load_trunks():
+            index = self._registrar.get(trunk.id, 0)
+            if not trunk.register or index >= len(trunk.proxies):
+                index = 0
+            trunks.append(replace(trunk, registrar_index=index) if index else trunk)
+        return trunks
+
+    def _fail_over_registration(self, trunk: EdgeTrunk, code: int | None) -> bool:
+        """Move a registration the registrar did not take (408: no answer, 5xx) to the
+        trunk's next target, registering there at once (calls then go there first).
+
+        False when it was the last target (or the code is the registrar's verdict, such as
+        403): the back-off starts, and its retry begins again from the proxy.
+        """
+        index = trunk.registrar_index + 1
+        if index >= len(trunk.proxies) or not (code == 408 or (code or 0) >= 500):
+            return False
+        self._registrar[trunk.id] = index
+        log.warning(
+            "trunk %s: registrar %s did not take the registration (%s); trying %s",
+            trunk.id,
+            trunk.registrar_target,
+            code,
+            host_port(trunk.proxies[index]),
+        )
+        kept = self._retry.get(trunk.uuid)
+        self.sync()  # the row's next hop and the call order changed: reloaded, sent now
+        if kept is not None:
+            self._retry[trunk.uuid] = (0.0, kept[1])  # the back-off keeps growing per round
+        return True
 
     def poll(self) -> None:
         registrations = self.rpc("uac.reg_dump") if self._rows else []
@@ -252,6 +297,8 @@ class EdgeSupervisor:
                 self._retry.pop(trunk.uuid, None)
             elif state.registration == FAILED:
                 due, delay = self._retry.get(trunk.uuid, (0.0, FIRST_REREGISTER_SECONDS))
+                if not due and self._fail_over_registration(trunk, state.code):
+                    continue
                 if not due:
                     self._retry[trunk.uuid] = (now + delay, delay)
                     log.warning(
@@ -261,7 +308,10 @@ class EdgeSupervisor:
                         delay,
                     )
                 elif now >= due:
-                    self.rpc("uac.reg_refresh", trunk.uuid)
+                    if self._registrar.pop(trunk.id, 0):
+                        self.sync()  # back to the proxy: the changed row is reloaded and sent
+                    else:
+                        self.rpc("uac.reg_refresh", trunk.uuid)
                     # Keep the record's next delay; `due` 0 arms it again on the next failure.
                     self._retry[trunk.uuid] = (0.0, min(delay * 2, MAX_REREGISTER_SECONDS))
 

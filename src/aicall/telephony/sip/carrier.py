@@ -21,18 +21,22 @@ from typing import Any
 
 from django.conf import settings
 
-from aicall.campaigns.transfer import checked_transfer_target
 from aicall.lib.phones import to_e164, to_national
 from aicall.speech.base import SpeechEngine, SpeechError
 from aicall.speech.clips import default_engine, wav_seconds
 from aicall.telephony import base
 from aicall.telephony.base import AnsweredCallback, CallOutcome, CallRequest, TrunkConfig
 from aicall.telephony.edge import EdgeSupervisor, supervisor_from_settings
-from aicall.telephony.edge.calls import edge_trunk_fields, registration_outcome
-from aicall.telephony.prompts import engine_for, opening_clips, spoken
+from aicall.telephony.edge.calls import (
+    edge_trunk_fields,
+    registration_outcome,
+    unavailable_outcome,
+)
+from aicall.telephony.prompts import engine_for, message_clips, opening_clips, prompt_clips
 from aicall.telephony.sip.causes import note_for_sip_code
 from aicall.telephony.sip.identity import caller_identity
 from aicall.telephony.sip.pool import PoolUnavailable, WorkerPool, WorkerProcess
+from aicall.telephony.transfer import checked_transfer_target
 
 log = logging.getLogger("aicall.sip")
 
@@ -173,12 +177,12 @@ class SipCarrier(base.Carrier):
             action = option["action"]
             entry: dict[str, Any] = {"action": action}
             if action == "message":
-                entry["clips"] = [str(p) for p in spoken(engine, [option["message"]])]
+                entry["clips"] = [str(p) for p in message_clips(engine, option)]
                 entry["seconds"] = sum(_clip_seconds(c) for c in entry["clips"])
                 entry["then"] = option.get("then", "hangup")
             elif action == "submenu":
                 sub = option["menu"]
-                prompt = [str(p) for p in spoken(engine, [sub.get("prompt", "")])]
+                prompt = [str(p) for p in prompt_clips(engine, sub)]
                 entry["menu"] = self._node(engine, sub, trunk, prompt)
             elif action == "transfer":
                 # Checked again here: a target stored before a rule tightened must not go out.
@@ -258,6 +262,9 @@ class SipCarrier(base.Carrier):
         if trunk is None:
             log.error("call %s: no SIP trunk configured (aicall trunk add)", request.call_id)
             return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
+        skipped = unavailable_outcome(self.edge, trunk)  # down: straight to the fallback
+        if skipped is not None:
+            return skipped
         try:
             plan = await asyncio.to_thread(self.build_plan, request, trunk)
         except (SpeechError, OSError) as exc:

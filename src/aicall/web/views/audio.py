@@ -1,5 +1,5 @@
 """What the callee hears, on the website: "Nghe thử" previews, a campaign's recorded audio,
-and the account's recorded digits."""
+its menu's recordings, and the account's recorded digits."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
@@ -30,6 +32,13 @@ from aicall.campaigns.audio import (
     too_large,
 )
 from aicall.campaigns.errors import CampaignError
+from aicall.campaigns.ivr_menu import audio_refs
+from aicall.campaigns.menu_audio import (
+    Converted,
+    convert_pending,
+    do_attach_menu_audio,
+    menu_audio_file,
+)
 from aicall.campaigns.models import Campaign, CampaignType
 from aicall.campaigns.queries import campaign_for_owner, digit_recordings_of
 from aicall.campaigns.services import clean_settings
@@ -74,6 +83,23 @@ _MESSAGES = [
     (r"the zip holds none of .*", gettext_lazy("The zip holds none of 0.wav … 9.wav.")),
     (r"the file is too large", gettext_lazy("The file is too large.")),
     (
+        r"this \w+ has no text to speak instead; give it a text first",
+        gettext_lazy("There is no text to speak instead of this recording: write one first."),
+    ),
+    # the sample contact of "Nghe thử" (dialer/preview.py)
+    (
+        r"phone_number is not a Vietnamese number",
+        gettext_lazy("Not a valid Vietnamese phone number."),
+    ),
+    (
+        r"otp_code must be 000001-999999",
+        gettext_lazy("The OTP code must be six digits, 000001 to 999999."),
+    ),
+    (
+        r"(?P<path>menu[^:]*): an audio reference must be the id of an uploaded recording",
+        gettext_lazy("%(path)s: this is not one of the campaign's recordings."),
+    ),
+    (
         r"upload recordings of all ten digits \(0-9\) first",
         gettext_lazy("Upload recordings of all ten digits (0-9) first."),
     ),
@@ -108,8 +134,55 @@ def apply_audio_upload(request: HttpRequest, campaign: Campaign, data: dict[str,
         raise CampaignError("audio_file", web_message(exc.message)) from exc
 
 
-def _unsaved_campaign(request: HttpRequest) -> tuple[Campaign, Campaign | None]:
-    """The campaign as the form now stands (not saved), and the saved one it edits."""
+def menu_audio_labels() -> dict[str, str]:
+    """The words the menu editor (static/web/menu.js) shows around recordings."""
+    return {
+        "chooseRecording": _("Recording instead of the text (WAV or MP3)"),
+        "recording": _("Recording"),
+        "removeRecording": _("Remove the recording"),
+        "unsaved": _("saved with the campaign"),
+    }
+
+
+def menu_recordings(campaign: Campaign | None) -> dict[str, dict[str, Any]]:
+    """The campaign's menu recordings for the editor: id -> name and seconds."""
+    if campaign is None:
+        return {}
+    return {
+        audio_id: {"name": entry.get("name") or "audio.wav", "seconds": entry.get("seconds", 0)}
+        for audio_id, entry in (campaign.menu_audio or {}).items()
+    }
+
+
+def take_menu_uploads(request: HttpRequest, values: dict[str, Any]) -> dict[str, Converted]:
+    """The files chosen in the menu editor (fields `menu_audio_N`, referenced as `new:N` in
+    the menu's JSON), converted; the menu in `values` then refers to their new ids.
+
+    Raises CampaignError (field `ivr_menu`) for a refused file, before anything is saved.
+    """
+    if not isinstance(values.get("ivr_menu"), dict):
+        return {}
+    try:
+        values["ivr_menu"], converted = convert_pending(values["ivr_menu"], request.FILES)
+    except CampaignError as exc:
+        raise CampaignError("ivr_menu", web_message(exc.message)) from exc
+    if upload_too_large(request) and any(
+        r.startswith("new:") for r in audio_refs(values["ivr_menu"])
+    ):
+        raise too_large("ivr_menu")  # a chosen file the upload handler dropped at the limit
+    return converted
+
+
+def attach_menu_audio(campaign: Campaign, converted: dict[str, Converted]) -> None:
+    """Store the menu's new recordings with the saved campaign (see take_menu_uploads)."""
+    do_attach_menu_audio(campaign, converted)
+
+
+def _unsaved_campaign(
+    request: HttpRequest,
+) -> tuple[Campaign, Campaign | None, dict[str, Converted]]:
+    """The campaign as the form now stands (not saved), the saved one it edits, and the
+    menu recordings chosen but not saved (their ids are in the unsaved campaign's menu)."""
     saved = None
     if request.POST.get("campaign_id"):
         saved = campaign_for_owner(owner_id(request), request.POST["campaign_id"])
@@ -129,11 +202,13 @@ def _unsaved_campaign(request: HttpRequest) -> tuple[Campaign, Campaign | None]:
             raw[text] = request.POST[text]
     raw["otp_recorded_digits"] = request.POST.get("otp_recorded_digits") in ("on", "true", "1")
     menu_text = request.POST.get("ivr_menu", "").strip()
+    converted: dict[str, Converted] = {}
     if menu_text:
         try:
             raw["ivr_menu"] = json.loads(menu_text)
         except json.JSONDecodeError as exc:
             raise CampaignError("ivr_menu", _("The key-press menu is not valid JSON.")) from exc
+        converted = take_menu_uploads(request, raw)
     values = clean_settings(raw)
     campaign = Campaign(owner_id=owner_id(request), campaign_type=CampaignType.IVR)
     if saved is not None:
@@ -141,7 +216,19 @@ def _unsaved_campaign(request: HttpRequest) -> tuple[Campaign, Campaign | None]:
             setattr(campaign, field.attname, getattr(saved, field.attname))
     for name, value in values.items():
         setattr(campaign, name, value)
-    return campaign, saved
+    return campaign, saved, converted
+
+
+def _preview_recordings(campaign: Campaign, converted: dict[str, Converted]) -> list[str]:
+    """Store chosen menu recordings for one preview (the caller deletes them after)."""
+    names = []
+    entries = dict(campaign.menu_audio or {})
+    for audio_id, (wav, seconds, name) in converted.items():
+        stored = default_storage.save(f"menu-audio/preview/{audio_id}.wav", ContentFile(wav))
+        names.append(stored)
+        entries[audio_id] = {"file": stored, "seconds": seconds, "name": name}
+    campaign.menu_audio = entries
+    return names
 
 
 @login_required
@@ -152,8 +239,10 @@ def listen(request: HttpRequest) -> HttpResponse:
         key: request.POST.get(f"sample_{key}", value) for key, value in SAMPLE_CONTACT.items()
     }
     temp = None
+    stored: list[str] = []
     try:
-        campaign, saved = _unsaved_campaign(request)
+        campaign, saved, converted = _unsaved_campaign(request)
+        stored = _preview_recordings(campaign, converted)
         audio_path: str | None = None
         upload = request.FILES.get("audio_file")
         if upload is None and upload_too_large(request):
@@ -179,6 +268,8 @@ def listen(request: HttpRequest) -> HttpResponse:
     finally:
         if temp:
             os.unlink(temp)
+        for name in stored:
+            default_storage.delete(name)
     response = HttpResponse(audio, content_type="audio/wav")
     response["Cache-Control"] = "no-store"
     return response
@@ -193,6 +284,15 @@ def campaign_audio(request: HttpRequest, campaign_id: int) -> HttpResponseBase:
     ):
         raise Http404
     return FileResponse(campaign.audio_file.open("rb"), content_type="audio/wav")
+
+
+@login_required
+def campaign_menu_audio(request: HttpRequest, campaign_id: int, audio_id: str) -> HttpResponseBase:
+    """One of the campaign's menu recordings as stored (8 kHz WAV), for the editor's player."""
+    path = menu_audio_file(owned_campaign(request, campaign_id), audio_id)
+    if path is None:
+        raise Http404
+    return FileResponse(open(path, "rb"), content_type="audio/wav")
 
 
 @login_required

@@ -12,10 +12,11 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from aicall.calls.queries import campaign_progress
+from aicall.calls.queries import campaign_progress, campaigns_progress
 from aicall.campaigns.ivr_menu import MenuError, validate_menu
 from aicall.campaigns.models import Campaign, CampaignStatus
 from aicall.campaigns.queries import campaigns_of
@@ -26,12 +27,20 @@ from aicall.campaigns.services import (
     do_update_campaign,
     format_calling_hours,
 )
+from aicall.dialer.campaign_state import PageFacts
 from aicall.telephony.trunks import campaign_telephony
 from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import WEEKDAYS, CampaignForm
 from aicall.web.labels import menu_editor_labels, service_message
 from aicall.web.scripts import SAMPLE_CONTACT, render_script
-from aicall.web.views.audio import apply_audio_upload, web_message
+from aicall.web.views.audio import (
+    apply_audio_upload,
+    attach_menu_audio,
+    menu_audio_labels,
+    menu_recordings,
+    take_menu_uploads,
+    web_message,
+)
 from aicall.web.views.lifecycle import activity_context, route_of
 
 CAMPAIGNS_PER_PAGE = 25
@@ -45,11 +54,16 @@ def _rows(request: HttpRequest):
         campaigns = campaigns.filter(status=CampaignStatus.ARCHIVED)
     else:
         campaigns = campaigns.exclude(status=CampaignStatus.ARCHIVED)
+    campaigns = campaigns.select_related("owner")
     page = Paginator(campaigns, CAMPAIGNS_PER_PAGE).get_page(request.GET.get("page"))
+    # A fixed number of queries for the page, whatever the number of campaigns on it.
+    shown = list(page)
+    counts = campaigns_progress([c.pk for c in shown])
+    facts = PageFacts(shown, timezone.now())
     rows = []
-    for c in page:
-        progress = _with_shares(campaign_progress(c.pk))
-        rows.append({"campaign": c, "progress": progress, **activity_context(c, progress)})
+    for c in shown:
+        progress = _with_shares(counts[c.pk])
+        rows.append({"campaign": c, "progress": progress, **activity_context(c, progress, facts)})
     return page, rows, archived
 
 
@@ -88,12 +102,15 @@ def _save(request: HttpRequest, form: CampaignForm, campaign: Campaign | None):
     if not form.is_valid():
         return None
     try:
+        values = form.service_values()
+        recordings = take_menu_uploads(request, values)
         with transaction.atomic():
             if campaign is None:
-                saved = do_create_campaign(owner_id(request), form.service_values())
+                saved = do_create_campaign(owner_id(request), values)
             else:
-                saved = do_update_campaign(campaign, form.service_values())
+                saved = do_update_campaign(campaign, values)
             apply_audio_upload(request, saved, form.cleaned_data)
+            attach_menu_audio(saved, recordings)
         return saved
     except (CampaignError, MenuError) as exc:
         if campaign is not None:
@@ -101,7 +118,8 @@ def _save(request: HttpRequest, form: CampaignForm, campaign: Campaign | None):
         field = exc.field if exc.field in form.fields else None
         if exc.field == "calling_hours":
             field = "calling_hours_end"
-        form.add_error(field, web_message(service_message(exc)))
+        labels = {name: bound.label for name, bound in form.fields.items()}
+        form.add_error(field, web_message(service_message(exc, labels)))
         return None
 
 
@@ -114,7 +132,8 @@ def _form_page(request: HttpRequest, form: CampaignForm, campaign: Campaign | No
             "form": form,
             "campaign": campaign,
             "sample": SAMPLE_CONTACT,
-            "menu_labels": menu_editor_labels(),
+            "menu_labels": {**menu_editor_labels(), **menu_audio_labels()},
+            "menu_recordings": menu_recordings(campaign),
         },
     )
 
@@ -212,7 +231,7 @@ def menu_preview(request: HttpRequest) -> HttpResponse:
     menu, error = None, None
     if text:
         try:
-            menu = validate_menu(json.loads(text))
+            menu = validate_menu(json.loads(text), allow_pending=True)
         except json.JSONDecodeError as exc:
             error = _("Not valid JSON (line %(line)s, column %(col)s): %(msg)s") % {
                 "line": exc.lineno,

@@ -14,6 +14,14 @@
     var L = JSON.parse(labelsNode.textContent);
     var model = null;
     var writing = false;
+    // Recordings: saved ones come from the server (id -> name, seconds); a file chosen here
+    // is kept in #menu-audio-files as the field menu_audio_N and referenced as "new:N" until
+    // the form is saved (the server then stores it and puts its id in the JSON).
+    var recordingsNode = document.getElementById("menu-recordings");
+    var recordings = recordingsNode ? JSON.parse(recordingsNode.textContent) : {};
+    var held = document.getElementById("menu-audio-files");
+    var audioUrl = root.dataset.audioUrl || "";
+    var nextUpload = 1;
 
     function el(tag, attrs, children) {
       var node = document.createElement(tag);
@@ -42,6 +50,51 @@
       if (!text) { model = null; return true; }
       try { model = JSON.parse(text); return typeof model === "object" && model !== null; }
       catch (e) { return false; }
+    }
+
+    function heldInput(ref) {
+      if (!held || !/^new:\d+$/.test(ref || "")) return null;
+      return held.querySelector('input[name="menu_audio_' + ref.slice(4) + '"]');
+    }
+    function dropPending(node) {  // "new:N" whose file is gone (e.g. after a refused save)
+      if (!node || typeof node !== "object") return;
+      if (/^new:/.test(node.prompt_audio || "") && !heldInput(node.prompt_audio)) delete node.prompt_audio;
+      Object.keys(node.keys || {}).forEach(function (k) {
+        var o = node.keys[k] || {};
+        if (/^new:/.test(o.message_audio || "") && !heldInput(o.message_audio)) delete o.message_audio;
+        dropPending(o.menu);
+      });
+    }
+    function audioBox(holder, field) {
+      var ref = holder[field];
+      var box = el("div", { "class": "menu-audio" });
+      var input = heldInput(ref);
+      var saved = ref && recordings[ref];
+      if (saved || input) {
+        var file = input && input.files && input.files[0];
+        var src = saved ? audioUrl.replace("AUDIO_ID", ref) : (file ? URL.createObjectURL(file) : "");
+        box.appendChild(el("audio", { controls: "", preload: "metadata", src: src, "class": "menu-audio-player", "aria-label": L.recording }));
+        var text = saved ? saved.name + ", " + saved.seconds.toFixed(1) + " s" : (file ? file.name : "") + " · " + L.unsaved;
+        box.appendChild(el("span", { "class": "small muted menu-audio-name", text: "🔊 " + text }));
+        box.appendChild(button("✕ " + L.removeRecording, function () {
+          if (input) input.remove();
+          delete holder[field];
+          save(true);
+        }, "menu-audio-remove"));
+        return box;
+      }
+      var chooser = el("input", { type: "file", accept: ".wav,.mp3,audio/wav,audio/mpeg", "aria-label": L.chooseRecording, title: L.chooseRecording, "class": "menu-audio-file" });
+      chooser.addEventListener("change", function () {
+        if (!chooser.files || !chooser.files.length || !held) return;
+        var n = nextUpload++;
+        chooser.name = "menu_audio_" + n;
+        chooser.removeAttribute("class");
+        held.appendChild(chooser);
+        holder[field] = "new:" + n;
+        save(true);
+      });
+      box.appendChild(el("label", { "class": "small muted", text: L.chooseRecording }, [chooser]));
+      return box;
     }
 
     function optionRow(node, key, depth) {
@@ -83,6 +136,7 @@
         then.value = option.then || "hangup";
         then.addEventListener("change", function () { option.then = then.value; save(false); });
         detail.appendChild(message);
+        detail.appendChild(audioBox(option, "message_audio"));
         detail.appendChild(then);
       } else if (option.action === "transfer") {
         var target = el("input", { type: "tel", placeholder: L.target, "aria-label": L.target, value: option.target || "", "class": "menu-target" });
@@ -113,6 +167,7 @@
       });
       var box = el("div", { "class": "node" }, [
         prompt,
+        audioBox(node, "prompt_audio"),
         el("label", { "class": "small muted", text: L.timeout + " " }, [timeout]),
       ]);
       Object.keys(node.keys).sort(function (a, b) { return KEYS.indexOf(a) - KEYS.indexOf(b); })
@@ -142,6 +197,11 @@
     }
 
     area.addEventListener("input", function () { if (!writing) draw(); });
+    if (load() && model) {
+      var before = JSON.stringify(model);
+      dropPending(model);
+      if (JSON.stringify(model) !== before) save(false);
+    }
     draw();
   }
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from aicall.calls.contacts import SkipReason
 from aicall.calls.models import Call
@@ -68,8 +69,8 @@ def do_place_test_call(campaign: Campaign, contact: dict[str, Any]) -> Call:
     if not outcome.call_ids:
         reasons = [reason for _index, reason in outcome.checked.skipped]
         if SkipReason.INVALID_OTP in reasons:
-            raise CampaignError("otp_code", "otp_code must be six digits, 000001 to 999999")
-        raise CampaignError("phone_number", "not a valid Vietnamese phone number")
+            raise CampaignError("otp_code", _("otp_code must be six digits, 000001 to 999999"))
+        raise CampaignError("phone_number", _("not a valid Vietnamese phone number"))
     return Call.objects.get(pk=outcome.call_ids[0])
 
 
