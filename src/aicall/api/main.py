@@ -123,9 +123,10 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(OperationalError)
 def database_busy(request: HttpRequest, exc: OperationalError) -> HttpResponse:
-    # SQLite's one write lock was not free within the busy timeout: a clear, retryable
-    # answer rather than a 500. Anything else the database refused is a real error.
-    if "locked" not in str(exc) and "busy" not in str(exc):
+    # SQLite's one write lock was not free within the bounded wait (lib/write_gate.py), or
+    # PostgreSQL has no connection to spare: a clear, retryable answer rather than a 500.
+    # Anything else the database refused is a real error.
+    if not any(word in str(exc) for word in ("locked", "busy", "too many clients")):
         return crashed(request, exc)
     log.warning("database busy in %s %s: %s", request.method, request.path, exc)
     response = fail("503", "the database is busy, retry after 2 s", 503)

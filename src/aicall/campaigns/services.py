@@ -1,7 +1,6 @@
 """Every write to a campaign goes through one of these actions."""
 
 from datetime import datetime, time
-from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
@@ -23,7 +22,7 @@ from aicall.campaigns.models import STARTABLE, Campaign, CampaignStatus, Campaig
 from aicall.campaigns.queries import has_all_digit_recordings
 from aicall.campaigns.webhook_settings import announce_status, clean_webhook_settings
 from aicall.speech.voices import VOICES
-from aicall.telephony.trunks import trunk_for
+from aicall.telephony.trunks import routed_trunk
 from aicall.webhooks.signing import new_secret
 
 __all__ = ["CampaignError"]
@@ -130,7 +129,7 @@ def check_caller_id(campaign: Campaign) -> None:
     # Read the owner afresh rather than through campaign.owner, which would stay cached
     # on the returned object (and hide a later trunk assignment from its reader).
     owner = User.objects.only("default_trunk_id").get(pk=campaign.owner_id)
-    trunk = trunk_for(SimpleNamespace(trunk_id=campaign.trunk_id, owner=owner))
+    trunk = routed_trunk(campaign.trunk_id, owner.default_trunk_id)
     if not may_show(campaign.owner_id, campaign.caller_id, trunk.caller_id if trunk else ""):
         raise CampaignError(
             "caller_id",
