@@ -180,9 +180,10 @@ def wait_for_deliveries(campaign, n: int) -> dict[str, float]:
 
 def drain_backlog(campaign, copies: int) -> dict[str, float]:
     """Queue `copies` call.finished events per call at once; how fast the sender drains them."""
+    from aicall.calls.events import enqueue_call_events
     from aicall.calls.models import Call
     from aicall.webhooks.models import DeliveryStatus, WebhookDelivery
-    from aicall.webhooks.outbox import CALL_FINISHED, enqueue_call_events
+    from aicall.webhooks.outbox import CALL_FINISHED
 
     calls = list(Call.objects.filter(campaign=campaign))
     WebhookDelivery.objects.filter(campaign=campaign).delete()

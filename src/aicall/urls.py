@@ -13,6 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", metrics_view, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("aicall.webhooks.urls")),
+    path("", include("aicall.web.webhook_urls")),
     path("", include("aicall.web.urls")),
 ]

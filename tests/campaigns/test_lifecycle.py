@@ -9,13 +9,8 @@ from django.utils import timezone
 from aicall.calls.models import Call
 from aicall.calls.queries import campaign_progress
 from aicall.calls.services import import_contacts
+from aicall.calls.test_calls import do_place_test_call, find_test_call
 from aicall.campaigns.errors import CampaignError
-from aicall.campaigns.lifecycle import (
-    Waiting,
-    activity,
-    advance_campaigns,
-    next_calling_moment,
-)
 from aicall.campaigns.models import Campaign
 from aicall.campaigns.queries import campaign_for_owner, campaigns_of
 from aicall.campaigns.services import (
@@ -28,7 +23,12 @@ from aicall.campaigns.services import (
     do_start_campaign,
     do_stop_campaign,
 )
-from aicall.campaigns.test_calls import do_place_test_call, find_test_call
+from aicall.dialer.campaign_state import (
+    Waiting,
+    activity,
+    advance_campaigns,
+    next_calling_moment,
+)
 from aicall.dialer.policy import VIETNAM
 from tests.web.helpers import finish
 

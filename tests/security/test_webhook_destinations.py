@@ -11,10 +11,11 @@ from httpcore._backends.auto import AutoBackend
 
 from aicall.accounts.callerids import do_verify_caller_id
 from aicall.accounts.services import do_create_user
+from aicall.calls.events import enqueue_call_events
 from aicall.campaigns.models import Campaign
 from aicall.webhooks.destinations import BLOCKED_REASON, CREDENTIALS_REASON, is_public_address
 from aicall.webhooks.models import DeliveryStatus, WebhookDelivery
-from aicall.webhooks.outbox import CALL_FINISHED, enqueue_call_events
+from aicall.webhooks.outbox import CALL_FINISHED
 from aicall.webhooks.sender import Sender
 from aicall.webhooks.signing import new_secret
 from tests.webhooks.receiver import Receiver

@@ -1,4 +1,5 @@
-"""A test phone's ear: collects the RTP audio sent to a UDP port and decodes G.711 µ-law."""
+"""A test phone's ear: collects the RTP audio sent to a UDP port and decodes G.711 (µ-law
+and A-law)."""
 
 from __future__ import annotations
 
@@ -17,15 +18,30 @@ def ulaw_to_linear(byte: int) -> int:
     return -magnitude if byte & 0x80 else magnitude
 
 
+def alaw_to_linear(byte: int) -> int:
+    byte ^= 0x55
+    exponent = (byte >> 4) & 0x07
+    mantissa = byte & 0x0F
+    if exponent == 0:
+        magnitude = (mantissa << 4) + 8
+    else:
+        magnitude = ((mantissa << 4) + 0x108) << (exponent - 1)
+    return magnitude if byte & 0x80 else -magnitude
+
+
 _ULAW = [ulaw_to_linear(b) for b in range(256)]
+_ALAW = [alaw_to_linear(b) for b in range(256)]
+_DECODE = {0: _ULAW, 8: _ALAW}  # RTP payload type -> G.711 table
+_SILENCE = {0: 0xFF, 8: 0xD5}
 
 
 class RtpEar:
     """Listens on 127.0.0.1:<port> in a thread and keeps the decoded PCMU samples.
 
-    Like a real phone it also sends RTP back (PCMU silence, one packet per packet heard,
-    from the same port: symmetric RTP), so a call to it is not a media timeout;
-    `talk_back=False` makes a phone that never sends.
+    Like a real phone it also sends RTP back (silence in the codec it hears, one packet per
+    packet heard, from the same port: symmetric RTP), so a call to it is not a media
+    timeout; `talk_back=False` makes a phone that never sends. `codecs` keeps the payload
+    type of each audio packet, in order (0 PCMU, 8 PCMA).
     """
 
     def __init__(self, talk_back: bool = True) -> None:
@@ -37,6 +53,7 @@ class RtpEar:
         self.samples: list[int] = []
         self.packets = 0
         self.payload_types: set[int] = set()
+        self.codecs: list[int] = []
         # (arrival time, index of the packet's first sample): when each bit of audio came.
         self.arrivals: list[tuple[float, int]] = []
         self._stop = threading.Event()
@@ -51,23 +68,27 @@ class RtpEar:
                 continue
             if len(data) < 12:
                 continue
-            if self.talk_back is not None:
-                self._reply(data, peer)
             payload_type = data[1] & 0x7F
+            if self.talk_back is not None:
+                self._reply(data, peer, payload_type)
             self.payload_types.add(payload_type)
-            if payload_type == 0:
+            table = _DECODE.get(payload_type)
+            if table is not None:
                 self.packets += 1
+                self.codecs.append(payload_type)
                 self.arrivals.append((time.monotonic(), len(self.samples)))
-                self.samples.extend(_ULAW[b] for b in data[12:])
+                self.samples.extend(table[b] for b in data[12:])
 
-    def _reply(self, data: bytes, peer: tuple[str, int]) -> None:
+    def _reply(self, data: bytes, peer: tuple[str, int], payload_type: int) -> None:
         assert self.talk_back is not None
+        if payload_type not in _SILENCE:
+            return
         self.talk_back["seq"] = (self.talk_back["seq"] + 1) & 0xFFFF
         self.talk_back["ts"] = (self.talk_back["ts"] + FRAME) & 0xFFFFFFFF
-        header = bytes([0x80, 0]) + self.talk_back["seq"].to_bytes(2, "big")
+        header = bytes([0x80, payload_type]) + self.talk_back["seq"].to_bytes(2, "big")
         header += self.talk_back["ts"].to_bytes(4, "big") + (0x5EED).to_bytes(4, "big")
         try:
-            self.sock.sendto(header + b"\xff" * FRAME, peer)
+            self.sock.sendto(header + bytes([_SILENCE[payload_type]]) * FRAME, peer)
         except OSError:
             pass
 

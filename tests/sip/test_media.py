@@ -1,4 +1,5 @@
-"""Media that follows the call: early media, hold/resume, two calls in one worker, and the
+"""Media that follows the call: early media, hold/resume, an UPDATE moving the media, a codec
+change by re-INVITE, two calls in one worker, and the
 RTP watchdog (media timeout), with SIPp playing what carriers and SBCs send."""
 
 import asyncio
@@ -180,3 +181,100 @@ def test_a_bridged_transfer_whose_two_sides_go_silent_ends_both_legs(sipp):
     assert outcome.answered and outcome.transferred_to == target
     assert outcome.hangup_cause == base.MEDIA_TIMEOUT
     assert 2.8 < outcome.duration_seconds < 8
+
+
+def _with_a_quiet_call_beside(sipp, first, moved, quiet_ear: RtpEar, seconds: float):
+    """Place `first` (the prompt, then the call ends), and, once `moved()` says its media
+    changed, a second call into the same worker that plays nothing: it may get the slot the
+    first call's stream left. Returns both outcomes and the pool's worker pids."""
+    quiet = sipp("record_audio.xml", keys={"rtp_port": str(quiet_ear.port)})
+    silent_menu = {"timeout_seconds": int(seconds) + 2, "keys": {"9": {"action": "hangup"}}}
+
+    async def scenario():
+        carrier = SipCarrier(bind_address="127.0.0.1", max_workers=1)
+        await carrier.start()
+        try:
+            a = asyncio.create_task(
+                carrier.place_call(request(first, call_id=1, script_text=SCRIPT))
+            )
+            deadline = asyncio.get_running_loop().time() + 15
+            while not moved() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)
+            assert moved(), "the first call's media never changed"
+            b = asyncio.create_task(
+                carrier.place_call(request(quiet, call_id=2, script_text="", ivr_menu=silent_menu))
+            )
+            outcomes = await asyncio.wait_for(asyncio.gather(a, b), 40)
+            pids = carrier.worker_pids()
+        finally:
+            await carrier.stop()
+        return outcomes, pids
+
+    outcomes, pids = asyncio.run(scenario())
+    assert len(pids) == 1  # both calls were in the same worker
+    assert first.proc.wait(10) == 0, first.errors()  # its regex checks on our answer passed
+    assert quiet.proc.wait(10) == 0, quiet.errors()
+    return outcomes
+
+
+def test_an_update_moving_the_media_keeps_the_prompt_flowing_to_that_call_only(sipp, tmp_path):
+    """An UPDATE with new SDP (another RTP port) 1.5 s into the prompt: the rest of the
+    prompt goes to the new address, the prompt carries on where it was, and a call placed
+    after the UPDATE into the same worker (it may get the old slot) hears none of it."""
+    seconds, spoken, energy = _prompt()
+    before, after, other = RtpEar(), RtpEar(), RtpEar()
+    try:
+        callee = sipp(
+            scenario_with("update_new_sdp.xml", tmp_path, update_after=1500),
+            keys={"rtp_port": str(before.port), "new_port": str(after.port)},
+        )
+        out_a, out_b = _with_a_quiet_call_beside(
+            sipp, callee, lambda: after.packets > 0, other, seconds
+        )
+    finally:
+        for ear in (before, after, other):
+            ear.close()
+    assert out_a.answered and out_a.hangup_cause == base.NORMAL_CLEARING
+    assert seconds - 0.5 < out_a.duration_seconds < seconds + 2
+    # The first 1.5 s at the old address, the rest at the new one: one prompt, not restarted.
+    assert 0.5 < voiced_seconds(before.samples) < 2.5, voiced_seconds(before.samples)
+    assert voiced_seconds(after.samples) > spoken - 2.5
+    heard = before.samples + after.samples
+    assert abs(voiced_seconds(heard) - spoken) < 0.5, (voiced_seconds(heard), spoken)
+    assert best_alignment(frame_energy(heard), energy) > 0.9
+    # The other call's RTP flowed all along, and none of it was speech.
+    assert out_b.answered and out_b.hangup_cause == base.NORMAL_CLEARING
+    assert len(other.samples) / 8000 > seconds - 2.5
+    assert max(frame_energy(other.samples)) < 50, max(frame_energy(other.samples))
+
+
+def test_a_reinvite_changing_the_codec_keeps_the_prompt_flowing_in_the_new_codec(sipp, tmp_path):
+    """A re-INVITE offering only PCMA 1.5 s into a PCMU prompt: our answer takes PCMA (SIPp
+    checks it), the prompt carries on in PCMA to the same call, and a call placed after the
+    change into the same worker hears none of it."""
+    seconds, spoken, energy = _prompt()
+    ear, other = RtpEar(), RtpEar()
+    try:
+        callee = sipp(
+            scenario_with("reinvite_pcma.xml", tmp_path, change_after=1500),
+            keys={"rtp_port": str(ear.port)},
+        )
+        out_a, out_b = _with_a_quiet_call_beside(
+            sipp, callee, lambda: 8 in ear.payload_types, other, seconds
+        )
+    finally:
+        ear.close()
+        other.close()
+    assert out_a.answered and out_a.hangup_cause == base.NORMAL_CLEARING
+    assert seconds - 0.5 < out_a.duration_seconds < seconds + 2
+    # PCMU until the change, PCMA only after it.
+    switch = ear.codecs.index(8)
+    assert ear.codecs[0] == 0 and 0 not in ear.codecs[switch:]
+    first_part = ear.samples[: ear.arrivals[switch][1]]
+    assert 0.5 < voiced_seconds(first_part) < 2.5, voiced_seconds(first_part)
+    assert voiced_seconds(ear.samples[len(first_part) :]) > spoken - 2.5
+    # Decoded across both codecs, it is the prompt once, whole, in order.
+    assert abs(voiced_seconds(ear.samples) - spoken) < 0.5, (voiced_seconds(ear.samples), spoken)
+    assert best_alignment(frame_energy(ear.samples), energy) > 0.9
+    assert out_b.answered and out_b.hangup_cause == base.NORMAL_CLEARING
+    assert max(frame_energy(other.samples)) < 50, max(frame_energy(other.samples))

@@ -5,8 +5,10 @@ import asyncio
 
 import pytest
 
-from aicall.telephony import base
+from aicall.dialer import policy
+from aicall.telephony import base, health
 from aicall.telephony.sip.carrier import SipCarrier
+from aicall.telephony.sip.causes import outcome_from_event
 from tests.sip.harness import free_udp_port, scenario_with
 from tests.sip.test_calls import place, request
 
@@ -138,5 +140,27 @@ def test_an_unreachable_tcp_trunk_is_a_temporary_failure_with_its_code():
 
     outcome = asyncio.run(scenario())
     assert not outcome.answered
-    # PJSIP reports the transport error as a local 503: temporary, retried by the dialer.
-    assert (outcome.hangup_cause, outcome.sip_code) == (base.NORMAL_TEMPORARY_FAILURE, 503)
+    # PJSIP reports the transport error as a 503 of its own: the note says the trunk was
+    # never reached (a 503 the trunk sends is NORMAL TEMPORARY FAILURE, test above).
+    assert (outcome.hangup_cause, outcome.sip_code) == (base.TRUNK_UNREACHABLE, 503)
+    assert outcome.hangup_cause in policy.TEMPORARY_CAUSES and health.is_timeout(outcome)
+
+
+@pytest.mark.parametrize(
+    ("event", "note"),
+    [
+        ({"code": 408, "local": True}, base.TRUNK_TIMEOUT),
+        ({"code": 408}, base.RECOVERY_ON_TIMER_EXPIRE),
+        ({"code": 503, "local": True}, base.TRUNK_UNREACHABLE),
+        ({"code": 503}, base.NORMAL_TEMPORARY_FAILURE),
+        ({"code": 486, "local": True}, base.USER_BUSY),
+    ],
+)
+def test_a_final_response_pjsip_made_up_is_told_apart_from_the_trunks(event, note):
+    outcome = outcome_from_event({"ev": "done", "answered": False, **event})
+    assert (outcome.hangup_cause, outcome.sip_code) == (note, event["code"])
+    # Either way a timeout or an unreachable trunk is retried and counts towards "down".
+    if event["code"] in (408, 503):
+        assert note in policy.TEMPORARY_CAUSES
+    if event.get("local"):
+        assert health.is_timeout(outcome) == (event["code"] in (408, 503))

@@ -16,9 +16,10 @@ from aicall.campaigns.models import Campaign
 from aicall.campaigns.services import do_create_campaign, do_start_campaign
 from aicall.dialer.models import DialerProcess
 from aicall.telephony.base import RECOVERY_ON_TIMER_EXPIRE, CallOutcome
+from aicall.telephony.edge.status import TrunkStatus
 from aicall.telephony.health import TrunkTally, do_record_probe, record_trunk_outcomes
 from aicall.telephony.models import Trunk, TrunkHealth
-from aicall.telephony.services import do_add_trunk
+from aicall.telephony.services import do_add_trunk, do_record_edge_status
 from aicall.webhooks.models import WebhookDelivery
 from aicall.webhooks.outbox import CAMPAIGN_STATUS
 from tests.web.test_campaigns import form_data
@@ -62,9 +63,24 @@ def _time_out_calls(trunk: Trunk, count: int) -> None:
     record_trunk_outcomes({trunk.pk: tally}, timezone.now(), down_after=3)
 
 
-def test_waiting_for_the_trunk_appears_while_it_is_down_and_goes_when_it_is_back(
-    web, trunk_campaign
+def _edge_reports(trunk: Trunk, health: str) -> None:
+    """What the dialer stores when the SIP edge's OPTIONS probing reports the trunk."""
+    do_record_edge_status({trunk.pk: TrunkStatus(targets={trunk.proxy: health})})
+
+
+def _assert_waiting_shown(web, campaign) -> None:
+    shown = _shown(web, campaign)
+    assert shown.count(WAITING_VI) == 3  # campaign page, its live panel, the list
+    assert WAITING_EN not in shown
+    web.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert _shown(web, campaign).count(WAITING_EN) == 3
+    web.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+
+
+def test_waiting_for_the_trunk_while_calls_time_out_without_the_edge(
+    web, trunk_campaign, monkeypatch
 ):
+    monkeypatch.setitem(settings.AICALL, "SIP_EDGE", "direct")  # the dialer counts timeouts
     campaign, trunk = trunk_campaign
     assert WAITING_VI not in _shown(web, campaign)  # up: nothing to wait for
 
@@ -73,14 +89,23 @@ def test_waiting_for_the_trunk_appears_while_it_is_down_and_goes_when_it_is_back
     _time_out_calls(trunk, 1)
     trunk.refresh_from_db()
     assert trunk.health == TrunkHealth.DOWN
-    shown = _shown(web, campaign)
-    assert shown.count(WAITING_VI) == 3  # campaign page, its live panel, the list
-    assert WAITING_EN not in shown
-    web.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    assert _shown(web, campaign).count(WAITING_EN) == 3
-    web.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    _assert_waiting_shown(web, campaign)
 
     assert do_record_probe(trunk.pk, up=True, result="200 OK", now=timezone.now())
+    shown = _shown(web, campaign)
+    assert WAITING_VI not in shown and WAITING_EN not in shown
+
+
+def test_waiting_for_the_trunk_while_the_edge_finds_no_target_up(web, trunk_campaign):
+    campaign, trunk = trunk_campaign
+    _edge_reports(trunk, "up")
+    assert WAITING_VI not in _shown(web, campaign)
+    _edge_reports(trunk, "down")
+    trunk.refresh_from_db()
+    assert trunk.health == TrunkHealth.DOWN
+    _assert_waiting_shown(web, campaign)
+
+    _edge_reports(trunk, "up")
     shown = _shown(web, campaign)
     assert WAITING_VI not in shown and WAITING_EN not in shown
 

@@ -5,8 +5,8 @@ here the day it is added (and the sweep fails on an id it does not know how to f
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from aicall.calls.models import Call
+from aicall.calls.test_calls import do_place_test_call
 from aicall.campaigns.models import Campaign
-from aicall.campaigns.test_calls import do_place_test_call
 from aicall.webhooks.models import WebhookDelivery
 from tests.web.helpers import csv_file, upload
 from tests.web.test_recordings import _recorded_call
@@ -14,11 +14,11 @@ from tests.web.test_recordings import _recorded_call
 NAMESPACES = ("web", "webhooks")
 # Parameters that name an account's object; a pattern with none of them (e.g.
 # digits/<digit>.wav) only ever reaches the signed-in account's own data.
-IDS = {"campaign_id", "call_id", "token", "delivery_id"}
+IDS = {"campaign_id", "call_id", "token", "delivery_id", "audio_id"}
 # Parameters that pick a variant, not an object.
 VARIANTS = {"fmt": "csv", "digit": "1"}
 # The owner gets 404 too: nothing stored to send (no audio uploaded).
-OWNER_MAY_404 = {"web:campaign_audio"}
+OWNER_MAY_404 = {"web:campaign_audio", "web:campaign_menu_audio"}
 
 
 def web_patterns() -> list[tuple[str, URLPattern]]:
@@ -45,7 +45,7 @@ def _owners_objects(web, campaign, settings, tmp_path) -> dict[str, dict[str, ob
     delivery = WebhookDelivery.objects.create(
         campaign=campaign, call=call, event="call.finished", payload={}
     )
-    default = {"campaign_id": campaign.pk, "call_id": call.pk, "token": token}
+    default = {"campaign_id": campaign.pk, "call_id": call.pk, "token": token, "audio_id": "a1"}
     return {
         "default": {**default, "delivery_id": delivery.pk},
         "web:test_call_result": {**default, "call_id": test_call.pk},

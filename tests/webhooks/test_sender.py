@@ -5,10 +5,12 @@ from datetime import UTC, datetime
 import pytest
 from asgiref.sync import sync_to_async
 
+from aicall.calls.events import enqueue_call_events
 from aicall.campaigns.services import do_create_campaign
+from aicall.webhooks.leases import claim_due, retry_delay_seconds
 from aicall.webhooks.models import DeliveryStatus, WebhookDelivery
-from aicall.webhooks.outbox import CALL_FINISHED, CALL_STARTED, enqueue_call_events
-from aicall.webhooks.sender import Sender, claim_due, retry_delay_seconds
+from aicall.webhooks.outbox import CALL_FINISHED, CALL_STARTED
+from aicall.webhooks.sender import Sender
 from aicall.webhooks.services import do_resend_delivery
 from aicall.webhooks.signing import new_secret
 from tests.factories import finished_call

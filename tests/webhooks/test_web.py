@@ -2,9 +2,10 @@ from datetime import UTC, datetime
 
 from django.test import Client
 
+from aicall.calls.events import enqueue_call_events
 from aicall.campaigns.services import do_create_campaign
 from aicall.webhooks.models import DeliveryStatus, WebhookDelivery
-from aicall.webhooks.outbox import CALL_FINISHED, enqueue_call_events
+from aicall.webhooks.outbox import CALL_FINISHED
 from aicall.webhooks.signing import new_secret
 from tests.factories import finished_call
 

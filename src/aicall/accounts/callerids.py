@@ -47,7 +47,8 @@ def may_show(owner_id: int, caller_id: str, trunk_caller_id: str) -> bool:
     return VerifiedCallerId.objects.filter(owner_id=owner_id, number=key).exists()
 
 
-def _clean(number: str) -> str:
+def clean_caller_id(number: str) -> str:
+    """The key of a written caller ID (digits, an optional +); CallerIdError if it is none."""
     text = _SEPARATORS.sub("", number.strip())
     if not CALLER_ID_WRITTEN.match(text):
         raise CallerIdError(f"not a phone number (digits only): {number!r}")
@@ -56,7 +57,7 @@ def _clean(number: str) -> str:
 
 def do_verify_caller_id(owner_id: int, number: str, note: str = "") -> VerifiedCallerId:
     """Operator: the account may show `number` (idempotent)."""
-    key = _clean(number)
+    key = clean_caller_id(number)
     try:
         with transaction.atomic():
             entry, _ = VerifiedCallerId.objects.get_or_create(
@@ -65,27 +66,3 @@ def do_verify_caller_id(owner_id: int, number: str, note: str = "") -> VerifiedC
     except IntegrityError:  # a concurrent add of the same number
         entry = VerifiedCallerId.objects.get(owner_id=owner_id, number=key)
     return entry
-
-
-@transaction.atomic
-def do_unverify_caller_id(owner_id: int, number: str) -> int | None:
-    """Operator: the account may no longer show `number`.
-
-    The account's campaigns showing it are cleared at once (their calls then carry the
-    trunk's caller ID): a withdrawn number must stop going out, not only stop being set.
-    Returns how many campaigns were cleared, None when the number was not verified.
-    """
-    from aicall.campaigns.models import Campaign  # campaigns depends on accounts
-
-    key = _clean(number)
-    deleted, _ = VerifiedCallerId.objects.filter(owner_id=owner_id, number=key).delete()
-    if not deleted:
-        return None
-    showing = [
-        pk
-        for pk, shown in Campaign.objects.filter(owner_id=owner_id)
-        .exclude(caller_id="")
-        .values_list("pk", "caller_id")
-        if caller_id_key(shown) == key
-    ]
-    return Campaign.objects.filter(pk__in=showing).update(caller_id="")

@@ -4,8 +4,8 @@ from django.http import HttpRequest, HttpResponse
 
 from aicall.accounts.models import User
 from aicall.api.idempotency import HEADER, idempotent_import
-from aicall.api.responses import ok
-from aicall.calls.services import import_contacts
+from aicall.api.responses import MSG_CAMPAIGN_STOPPED, fail, ok
+from aicall.calls.services import ImportRefused, import_contacts
 from aicall.campaigns.columns import do_note_contact_columns
 from aicall.campaigns.models import Campaign
 from aicall.metrics import record_import
@@ -28,7 +28,10 @@ def run_import(
     request: HttpRequest, user: User, campaign: Campaign, contacts: list
 ) -> HttpResponse:
     def run() -> HttpResponse:
-        outcome = import_contacts(campaign, contacts)
+        try:
+            outcome = import_contacts(campaign, contacts)
+        except ImportRefused:  # stopped since the request's own check
+            return fail("03", MSG_CAMPAIGN_STOPPED)
         do_note_contact_columns(campaign.pk, outcome.checked.accepted)  # for the downloads
         return import_response(outcome, len(contacts))
 

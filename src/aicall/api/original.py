@@ -24,6 +24,7 @@ from aicall.calls.queries import (
     finished_calls,
     page_from_query,
 )
+from aicall.calls.services import refuses_imports
 from aicall.lib.gc_pause import cyclic_gc_paused
 
 router = Router(tags=["Original API"])
@@ -88,7 +89,7 @@ def _import_contacts(request: HttpRequest, campaign_id: str) -> HttpResponse:
     contacts = body.get("contacts") if isinstance(body, dict) else None
     if not isinstance(contacts, list):
         return fail("400", MSG_BAD_CONTACTS)
-    if campaign.is_voice_otp and not campaign.is_running:
+    if refuses_imports(campaign):
         return fail("03", MSG_CAMPAIGN_STOPPED)
     return run_import(request, user, campaign, contacts)
 

@@ -21,7 +21,6 @@ class CallState(models.IntegerChoices):
     ERROR = 60, "Error"
 
 
-FINISHED_STATES = (CallState.ANSWERED, CallState.NOT_ANSWERED)
 FINISHED = Q(status="done")  # such rows have state 40 or 50 (a constraint says so)
 # The same condition as literal SQL, for queries that must use the partial indexes below.
 FINISHED_SQL = '"calls_call"."status" = \'done\''

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aicall.campaigns.errors import CampaignError
-from aicall.campaigns.transfer import TransferTargetError, clean_transfer_target
+from aicall.telephony.transfer import TransferTargetError, clean_transfer_target
 
 KEYS = frozenset("0123456789*#")
 KEYPAD = "1234567890*#"
@@ -54,7 +54,7 @@ def validate_menu(
 ) -> dict:
     """The menu, cleaned, or MenuError naming the first problem by its key path.
 
-    Transfer targets follow campaigns/transfer.py; `allow_restricted` lets them be
+    Transfer targets follow telephony/transfer.py; `allow_restricted` lets them be
     premium-rate or 1900/1800 numbers (the operator's choice per account).
     `allow_pending` accepts `new:N` audio references (files chosen on the website but not
     uploaded yet), for the editor's drawing only.

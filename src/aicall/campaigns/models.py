@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from aicall.campaigns.limits import TEXT_LIMITS
 from aicall.speech.clips import OTP_AGAIN, OTP_CLOSING, OTP_LEAD, OTP_PAUSE_MS, OTP_REPLAY_HINT
 from aicall.speech.voices import DEFAULT_RATE_PERCENT, DEFAULT_VOICE
 
@@ -38,12 +39,12 @@ class Campaign(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="campaigns"
     )
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=TEXT_LIMITS["name"])
     campaign_type = models.CharField(max_length=16, choices=CampaignType.choices)
     status = models.CharField(
         max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
-    caller_id = models.CharField(max_length=32, blank=True)
+    caller_id = models.CharField(max_length=TEXT_LIMITS["caller_id"], blank=True)
     script = models.TextField(blank=True)
     # The key-press menu tree, as the original service has it; see campaigns/ivr_menu.py.
     ivr_menu = models.JSONField(default=dict, blank=True)
@@ -62,10 +63,18 @@ class Campaign(models.Model):
     otp_repeat_count = models.PositiveSmallIntegerField(default=3)
     # How a voice OTP call is worded: the sentences around the code and the pause between
     # two readings. An empty sentence is left out.
-    otp_lead_text = models.CharField(max_length=300, default=OTP_LEAD, blank=True)
-    otp_again_text = models.CharField(max_length=300, default=OTP_AGAIN, blank=True)
-    otp_replay_text = models.CharField(max_length=300, default=OTP_REPLAY_HINT, blank=True)
-    otp_closing_text = models.CharField(max_length=300, default=OTP_CLOSING, blank=True)
+    otp_lead_text = models.CharField(
+        max_length=TEXT_LIMITS["otp_lead_text"], default=OTP_LEAD, blank=True
+    )
+    otp_again_text = models.CharField(
+        max_length=TEXT_LIMITS["otp_again_text"], default=OTP_AGAIN, blank=True
+    )
+    otp_replay_text = models.CharField(
+        max_length=TEXT_LIMITS["otp_replay_text"], default=OTP_REPLAY_HINT, blank=True
+    )
+    otp_closing_text = models.CharField(
+        max_length=TEXT_LIMITS["otp_closing_text"], default=OTP_CLOSING, blank=True
+    )
     otp_pause_ms = models.PositiveIntegerField(default=OTP_PAUSE_MS)
     # Read the code with the account's own recordings of the digits (DigitRecording).
     otp_recorded_digits = models.BooleanField(default=False)
@@ -82,8 +91,8 @@ class Campaign(models.Model):
     trunk = models.ForeignKey(
         "telephony.Trunk", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    webhook_url = models.URLField(max_length=500, blank=True)
-    webhook_secret = models.CharField(max_length=100, blank=True)
+    webhook_url = models.URLField(max_length=TEXT_LIMITS["webhook_url"], blank=True)
+    webhook_secret = models.CharField(max_length=TEXT_LIMITS["webhook_secret"], blank=True)
     webhook_call_started = models.BooleanField(default=False)
     # Also POST `campaign.status` events (started, completed, stopped, ...) to webhook_url.
     # Off by default: receivers written for the original expect call events only.

@@ -1,25 +1,29 @@
 """Every write to a campaign goes through one of these actions."""
 
-from dataclasses import dataclass
 from datetime import datetime, time
-from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from aicall.accounts.callerids import CALLER_ID, may_show
+from aicall.accounts.callerids import (
+    CALLER_ID,
+    VerifiedCallerId,
+    caller_id_key,
+    clean_caller_id,
+    may_show,
+)
 from aicall.accounts.models import User
-from aicall.calls.models import Call
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.ivr_menu import validate_menu
+from aicall.campaigns.limits import INT_LIMITS, TEXT_LIMITS
 from aicall.campaigns.models import STARTABLE, Campaign, CampaignStatus, CampaignType
 from aicall.campaigns.queries import has_all_digit_recordings
-from aicall.speech.voices import MAX_RATE_PERCENT, MIN_RATE_PERCENT, VOICES
-from aicall.telephony.trunks import trunk_for
-from aicall.webhooks.outbox import enqueue_campaign_status
-from aicall.webhooks.services import clean_webhook_settings
+from aicall.campaigns.webhook_settings import announce_status, clean_webhook_settings
+from aicall.speech.voices import VOICES
+from aicall.telephony.trunks import routed_trunk
+from aicall.webhooks.signing import new_secret
 
 __all__ = ["CampaignError"]
 
@@ -43,36 +47,6 @@ def format_calling_hours(campaign: Campaign) -> str:
     return f"{campaign.calling_hours_start.strftime('%H:%M')}-{end_text}"
 
 
-@dataclass
-class CampaignSettings:
-    """Validated values for the settable fields of a campaign (None means: leave as is)."""
-
-    values: dict[str, Any]
-
-
-_INT_LIMITS = {
-    "max_concurrent_calls": (1, 100_000),
-    "max_attempts": (1, 10),
-    "retry_interval_seconds": (10, 7 * 86400),
-    "otp_expiry_seconds": (10, 86400),
-    "otp_repeat_count": (1, 10),
-    "ring_timeout_seconds": (5, 300),
-    "speech_rate": (MIN_RATE_PERCENT, MAX_RATE_PERCENT),
-    "otp_pause_ms": (0, 10_000),
-}
-_TEXT_FIELDS = {
-    "name": 200,
-    "caller_id": 32,
-    "script": 10_000,
-    "webhook_url": 500,
-    "webhook_secret": 100,
-    "otp_lead_text": 300,
-    "otp_again_text": 300,
-    "otp_replay_text": 300,
-    "otp_closing_text": 300,
-}
-
-
 def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> dict[str, Any]:
     """Check campaign settings from any surface (CLI, API, website) the same way.
 
@@ -80,7 +54,7 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
     Whether the account may show the caller ID is checked by `check_caller_id`.
     """
     values: dict[str, Any] = {}
-    for name, limit in _TEXT_FIELDS.items():
+    for name, limit in TEXT_LIMITS.items():
         if raw.get(name) is not None:
             text = str(raw[name]) if name == "script" else str(raw[name]).strip()
             if len(text) > limit:
@@ -99,11 +73,11 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
         if raw["campaign_type"] not in CampaignType.values:
             raise CampaignError("campaign_type", _("type must be voice_otp or ivr"))
         values["campaign_type"] = raw["campaign_type"]
-    for name, (low, high) in _INT_LIMITS.items():
+    for name, (low, high) in INT_LIMITS.items():
         if raw.get(name) is not None:
             try:
                 number = int(raw[name])
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:  # Overflow: 1e400
                 raise CampaignError(
                     name, _("%(setting)s must be a whole number"), setting=name
                 ) from exc
@@ -128,7 +102,8 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
             raise CampaignError("calling_weekdays", _("weekdays are digits 0 (Monday) to 6"))
         values["calling_weekdays"] = days
     if raw.get("voice") is not None:
-        if raw["voice"] not in VOICES:
+        voice = raw["voice"]
+        if not isinstance(voice, str) or voice not in VOICES:  # {} or [] is no dict key
             raise CampaignError(
                 "voice", _("voice must be one of %(voices)s"), voices=", ".join(VOICES)
             )
@@ -154,7 +129,7 @@ def check_caller_id(campaign: Campaign) -> None:
     # Read the owner afresh rather than through campaign.owner, which would stay cached
     # on the returned object (and hide a later trunk assignment from its reader).
     owner = User.objects.only("default_trunk_id").get(pk=campaign.owner_id)
-    trunk = trunk_for(SimpleNamespace(trunk_id=campaign.trunk_id, owner=owner))
+    trunk = routed_trunk(campaign.trunk_id, owner.default_trunk_id)
     if not may_show(campaign.owner_id, campaign.caller_id, trunk.caller_id if trunk else ""):
         raise CampaignError(
             "caller_id",
@@ -224,7 +199,7 @@ def _set_status(campaign: Campaign, **values: Any) -> Campaign:
     Campaign.objects.filter(pk=campaign.pk).update(**values)
     for name, value in values.items():
         setattr(campaign, name, value)
-    enqueue_campaign_status(campaign.pk, campaign.status, previous, values["updated_at"])
+    announce_status(campaign.pk, campaign.status, previous, values["updated_at"])
     return campaign
 
 
@@ -315,7 +290,7 @@ def copy_settings(source: Campaign, target: Campaign) -> None:
 @transaction.atomic
 def do_duplicate_campaign(campaign: Campaign, name: str) -> Campaign:
     """A new draft with the same settings (no contacts), named `name`."""
-    name = name.strip()[: _TEXT_FIELDS["name"]] or campaign.name
+    name = name.strip()[: TEXT_LIMITS["name"]] or campaign.name
     copy = Campaign(owner_id=campaign.owner_id, name=name, status=CampaignStatus.DRAFT)
     copy_settings(campaign, copy)
     copy.webhook_secret = clean_webhook_settings({}, copy).get("webhook_secret", "")
@@ -332,6 +307,35 @@ def do_delete_campaign(campaign: Campaign) -> None:
     locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
     if locked is None:
         return
-    if Call.objects.filter(campaign_id=campaign.pk).exists():
+    if locked.call_set.exists():
         raise CampaignError("campaign", _("a campaign with contacts cannot be deleted; archive it"))
     locked.delete()
+
+
+def do_rotate_webhook_secret(campaign: Campaign) -> str:
+    """Give the campaign a new signing secret; deliveries from now on use it."""
+    campaign.webhook_secret = new_secret()
+    campaign.save(update_fields=["webhook_secret", "updated_at"])
+    return campaign.webhook_secret
+
+
+@transaction.atomic
+def do_unverify_caller_id(owner_id: int, number: str) -> int | None:
+    """Operator: the account may no longer show `number`.
+
+    The account's campaigns showing it are cleared at once (their calls then carry the
+    trunk's caller ID): a withdrawn number must stop going out, not only stop being set.
+    Returns how many campaigns were cleared, None when the number was not verified.
+    """
+    key = clean_caller_id(number)
+    deleted, _by_model = VerifiedCallerId.objects.filter(owner_id=owner_id, number=key).delete()
+    if not deleted:
+        return None
+    showing = [
+        pk
+        for pk, shown in Campaign.objects.filter(owner_id=owner_id)
+        .exclude(caller_id="")
+        .values_list("pk", "caller_id")
+        if caller_id_key(shown) == key
+    ]
+    return Campaign.objects.filter(pk__in=showing).update(caller_id="")

@@ -12,7 +12,9 @@ from aicall.telephony.base import (
     NORMAL_TEMPORARY_FAILURE,
     RECOVERY_ON_TIMER_EXPIRE,
     REGISTRATION_FAILED,
+    TRUNK_TIMEOUT,
     TRUNK_UNAVAILABLE,
+    TRUNK_UNREACHABLE,
     USER_BUSY,
 )
 
@@ -27,13 +29,16 @@ INTERRUPTED = "INTERRUPTED"
 # Only these are worth another attempt: the callee may pick up later. A rejected call or a
 # number that does not exist will not change its mind. INTERRUPTED is our own failure (a
 # dialer died mid-call), which the callee should not pay for.
-# Failures of the network, not of the callee: a trunk that timed out (408, timer B) or
-# answered 5xx, or whose registration failed (the SIP edge keeps registering it). Worth
+# Failures of the network, not of the callee: a trunk that timed out (its 408, or our own
+# timer B), could not be reached, answered 5xx, or whose registration failed (the SIP edge
+# keeps registering it). Worth
 # another attempt for voice OTP too, while its code is still valid.
 TEMPORARY_CAUSES = frozenset(
     {
         NORMAL_TEMPORARY_FAILURE,
         RECOVERY_ON_TIMER_EXPIRE,
+        TRUNK_TIMEOUT,
+        TRUNK_UNREACHABLE,
         NETWORK_OUT_OF_ORDER,
         TRUNK_UNAVAILABLE,
         REGISTRATION_FAILED,

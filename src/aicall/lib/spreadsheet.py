@@ -15,15 +15,11 @@ from collections.abc import Iterable
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def safe_cell(value: object) -> object:
-    """`value`, with text that a spreadsheet would evaluate prefixed by `'`."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def safe_row(values: Iterable[object]) -> list:
-    # Inlined safe_cell: a million-row download calls this for every cell.
+    """`values`, with each text a spreadsheet would evaluate prefixed by `'`.
+
+    One comprehension, no call per cell: a million-row download runs this for every cell.
+    """
     return [
         "'" + v if v.__class__ is str and v.startswith(_FORMULA_START) else v  # type: ignore[attr-defined, operator]
         for v in values

@@ -21,7 +21,3 @@ VOICES: dict[str, tuple[str, str]] = {
 
 DEFAULT_RATE_PERCENT = 100
 MIN_RATE_PERCENT, MAX_RATE_PERCENT = 50, 200
-
-
-def is_voice(name: object) -> bool:
-    return isinstance(name, str) and name in VOICES

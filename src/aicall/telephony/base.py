@@ -34,6 +34,11 @@ ORIGINATOR_CANCEL = "ORIGINATOR CANCEL"
 REDIRECTED = "REDIRECTION TO NEW DESTINATION"
 # No RTP received for the trunk's media_timeout_seconds: ended with a BYE.
 MEDIA_TIMEOUT = "MEDIA TIMEOUT"
+# A 408 or 503 PJSIP generated itself, not one the trunk sent: no response at all to the
+# INVITE (timer B), or the trunk could not be reached (a transport error, e.g. a refused
+# TCP connection). Temporary, and counted towards marking the trunk down.
+TRUNK_TIMEOUT = "NO ANSWER FROM TRUNK (LOCAL TIMEOUT)"
+TRUNK_UNREACHABLE = "TRUNK UNREACHABLE (LOCAL ERROR)"
 # The trunk is down (timeouts in a row, OPTIONS unanswered) or its registration failed.
 TRUNK_UNAVAILABLE = "TRUNK UNAVAILABLE"
 REGISTRATION_FAILED = "REGISTRATION FAILED"

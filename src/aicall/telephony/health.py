@@ -30,7 +30,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import F, Q
 
-from aicall.telephony.base import RECOVERY_ON_TIMER_EXPIRE, CallOutcome
+from aicall.telephony.base import (
+    RECOVERY_ON_TIMER_EXPIRE,
+    TRUNK_TIMEOUT,
+    TRUNK_UNREACHABLE,
+    CallOutcome,
+)
 from aicall.telephony.models import Trunk, TrunkHealth
 
 # How long a 503 Retry-After may pause a trunk at most.
@@ -45,12 +50,12 @@ def edge_in_charge() -> bool:
 
 
 def is_timeout(outcome: CallOutcome) -> bool:
-    """Nothing on the trunk answered the INVITE (local timer B, or a 408)."""
-    return (
-        not outcome.answered
-        and outcome.hangup_cause == RECOVERY_ON_TIMER_EXPIRE
-        and outcome.sip_code in (None, 408)
-    )
+    """Nothing on the trunk answered the INVITE (our timer B or a transport error, or a 408)."""
+    if outcome.answered:
+        return False
+    if outcome.hangup_cause in (TRUNK_TIMEOUT, TRUNK_UNREACHABLE):
+        return True
+    return outcome.hangup_cause == RECOVERY_ON_TIMER_EXPIRE and outcome.sip_code in (None, 408)
 
 
 def is_responsive(outcome: CallOutcome) -> bool:

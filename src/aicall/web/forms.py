@@ -1,16 +1,17 @@
 """The website's forms. They only shape input; writes go through the domain services."""
 
 import json
-from typing import Any
+from typing import Any, TypedDict
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from aicall.campaigns.limits import INT_LIMITS, TEXT_LIMITS
 from aicall.campaigns.models import Campaign, CampaignType
 from aicall.campaigns.services import format_calling_hours
 from aicall.speech.clips import OTP_AGAIN, OTP_LEAD, OTP_PAUSE_MS, OTP_REPLAY_HINT
-from aicall.speech.voices import DEFAULT_VOICE, MAX_RATE_PERCENT, MIN_RATE_PERCENT, VOICES
+from aicall.speech.voices import DEFAULT_VOICE, VOICES
 from aicall.upload_limits import max_upload_megabytes
 
 WEEKDAYS = [
@@ -49,21 +50,32 @@ _KEPT_WHEN_ABSENT = (
 AUDIO_ACCEPT = ".wav,.mp3,audio/wav,audio/x-wav,audio/mpeg"
 
 
+class _Range(TypedDict):
+    min_value: int
+    max_value: int
+
+
+def _range(name: str) -> _Range:
+    """A whole-number field's bounds, as the service checks them (campaigns/limits.py)."""
+    low, high = INT_LIMITS[name]
+    return {"min_value": low, "max_value": high}
+
+
 class CampaignForm(forms.Form):
     """Every setting of a campaign a customer may change, with the service's field names."""
 
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=_("Name"), max_length=TEXT_LIMITS["name"])
     campaign_type = forms.ChoiceField(label=_("Type"), choices=CAMPAIGN_TYPES)
     caller_id = forms.CharField(
         label=_("Caller ID"),
-        max_length=32,
+        max_length=TEXT_LIMITS["caller_id"],
         required=False,
         help_text=_("The number the callee sees, e.g. 0281234567."),
     )
     script = forms.CharField(
         label=_("Script"),
         required=False,
-        max_length=10_000,
+        max_length=TEXT_LIMITS["script"],
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
             "What the callee hears. Placeholders: {danh_xung}, {ho_ten}, {otp_code} and any "
@@ -81,8 +93,7 @@ class CampaignForm(forms.Form):
     speech_rate = forms.IntegerField(
         label=_("Speaking speed (%)"),
         required=False,
-        min_value=MIN_RATE_PERCENT,
-        max_value=MAX_RATE_PERCENT,
+        **_range("speech_rate"),
         initial=100,
         help_text=_("100 is the normal pace; 50 is half as fast, 200 twice as fast."),
     )
@@ -94,53 +105,56 @@ class CampaignForm(forms.Form):
     )
     remove_audio = forms.BooleanField(label=_("Remove the recorded audio"), required=False)
     otp_repeat_count = forms.IntegerField(
-        label=_("Read the code how many times"), min_value=1, max_value=10, initial=3
+        label=_("Read the code how many times"), **_range("otp_repeat_count"), initial=3
     )
     otp_lead_text = forms.CharField(
-        label=_("Said before the code"), max_length=300, required=False, initial=OTP_LEAD
+        label=_("Said before the code"),
+        max_length=TEXT_LIMITS["otp_lead_text"],
+        required=False,
+        initial=OTP_LEAD,
     )
     otp_again_text = forms.CharField(
         label=_("Said before each further reading"),
-        max_length=300,
+        max_length=TEXT_LIMITS["otp_again_text"],
         required=False,
         initial=OTP_AGAIN,
     )
     otp_pause_ms = forms.IntegerField(
         label=_("Pause between readings (ms)"),
-        min_value=0,
-        max_value=10_000,
+        **_range("otp_pause_ms"),
         initial=OTP_PAUSE_MS,
         required=False,
     )
     otp_replay_text = forms.CharField(
         label=_("Press 1 to hear again"),
-        max_length=300,
+        max_length=TEXT_LIMITS["otp_replay_text"],
         required=False,
         initial=OTP_REPLAY_HINT,
         help_text=_("Leave empty to end the call after the last reading."),
     )
-    otp_closing_text = forms.CharField(label=_("Closing sentence"), max_length=300, required=False)
+    otp_closing_text = forms.CharField(
+        label=_("Closing sentence"), max_length=TEXT_LIMITS["otp_closing_text"], required=False
+    )
     otp_recorded_digits = forms.BooleanField(
         label=_("Read the code with our recorded digits"), required=False
     )
     otp_expiry_seconds = forms.IntegerField(
-        label=_("OTP expires after (seconds)"), min_value=10, max_value=86400, initial=300
+        label=_("OTP expires after (seconds)"), **_range("otp_expiry_seconds"), initial=300
     )
     max_concurrent_calls = forms.IntegerField(
-        label=_("Simultaneous calls"), min_value=1, max_value=100_000, initial=10
+        label=_("Simultaneous calls"), **_range("max_concurrent_calls"), initial=10
     )
     max_attempts = forms.IntegerField(
         label=_("Attempts per contact"),
-        min_value=1,
-        max_value=10,
+        **_range("max_attempts"),
         initial=1,
         help_text=_("Busy, no answer and temporary failures are retried up to this many times."),
     )
     retry_interval_seconds = forms.IntegerField(
-        label=_("Seconds between attempts"), min_value=10, max_value=7 * 86400, initial=300
+        label=_("Seconds between attempts"), **_range("retry_interval_seconds"), initial=300
     )
     ring_timeout_seconds = forms.IntegerField(
-        label=_("Ring for (seconds)"), min_value=5, max_value=300, initial=45
+        label=_("Ring for (seconds)"), **_range("ring_timeout_seconds"), initial=45
     )
     calling_hours_start = forms.TimeField(
         label=_("Call from"), initial="08:00", widget=forms.TimeInput(attrs={"type": "time"})
@@ -162,7 +176,7 @@ class CampaignForm(forms.Form):
         assume_scheme="https",
         label=_("Webhook URL"),
         required=False,
-        max_length=500,
+        max_length=TEXT_LIMITS["webhook_url"],
         help_text=_("Optional: we POST each call's result here."),
     )
     webhook_call_started = forms.BooleanField(

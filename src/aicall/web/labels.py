@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from aicall.calls.contacts import SkipReason
 from aicall.campaigns.errors import CampaignError
-from aicall.campaigns.lifecycle import Waiting
 from aicall.dialer import policy
+from aicall.dialer.campaign_state import Waiting
 from aicall.telephony import base as notes
 
 CAMPAIGN_TYPE = {"voice_otp": _("Voice OTP"), "ivr": _("IVR broadcast")}
@@ -51,6 +51,8 @@ HANGUP_CAUSE: dict[str, Any] = {
     notes.ORIGINATOR_CANCEL: _("Cancelled by us"),
     notes.REDIRECTED: _("Redirected to another number (not followed)"),
     notes.MEDIA_TIMEOUT: _("Sound was lost during the call"),
+    notes.TRUNK_TIMEOUT: _("No answer from the SIP trunk (timed out here)"),
+    notes.TRUNK_UNREACHABLE: _("SIP trunk unreachable (connection failed here)"),
     notes.TRUNK_UNAVAILABLE: _("SIP trunk unavailable"),
     notes.REGISTRATION_FAILED: _("SIP trunk registration failed"),
     policy.DO_NOT_CALL: _("On the do-not-call list"),

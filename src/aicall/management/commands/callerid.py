@@ -4,11 +4,11 @@ from django.core.management.base import BaseCommand
 
 from aicall.accounts.callerids import (
     CallerIdError,
-    do_unverify_caller_id,
     do_verify_caller_id,
     verified_caller_ids,
 )
 from aicall.accounts.models import User
+from aicall.campaigns.services import do_unverify_caller_id
 from aicall.management.output import die, emit
 
 

@@ -78,8 +78,9 @@ class CallState:
     resume_with: str = ""  # prompt | menu: what a resume restarts
     playing: tuple[list[str], float, str] | None = None  # the prompt now (clips, s, after)
     media_timeout: float = 0.0
-    rx_packets: int = -1
+    rx_packets: int = 0
     rx_at: float = 0.0
+    rx_check_at: float = 0.0
     incompatible: bool = False
     # The INVITE, kept to follow a 3xx through the same trunk with the same headers.
     headers: list[list[str]] = field(default_factory=list)
@@ -88,6 +89,7 @@ class CallState:
     redirect_code: int | None = None
     redirect_hops: int = 0
     retry_after: float | None = None
+    local_failure: bool = False  # the final response was PJSIP's own (timeout, transport)
 
 
 @dataclass
@@ -101,8 +103,9 @@ class BridgeLeg:
     ending: bool = False
     slot: int = -1
     media_index: int = -1
-    rx_packets: int = -1
+    rx_packets: int = 0
     rx_at: float = 0.0
+    rx_check_at: float = 0.0
     timed_out: bool = False
 
 

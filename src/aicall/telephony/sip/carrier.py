@@ -15,16 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
-from aicall.campaigns.transfer import checked_transfer_target
-from aicall.lib.phones import to_e164, to_national
 from aicall.speech.base import SpeechEngine, SpeechError
-from aicall.speech.clips import default_engine, wav_seconds
+from aicall.speech.clips import default_engine
 from aicall.telephony import base
 from aicall.telephony.base import AnsweredCallback, CallOutcome, CallRequest, TrunkConfig
 from aicall.telephony.edge import EdgeSupervisor, supervisor_from_settings
@@ -33,47 +30,25 @@ from aicall.telephony.edge.calls import (
     registration_outcome,
     unavailable_outcome,
 )
-from aicall.telephony.prompts import engine_for, message_clips, opening_clips, prompt_clips
-from aicall.telephony.sip.causes import note_for_sip_code
+from aicall.telephony.sip.causes import outcome_from_event, trunk_could_not_carry
 from aicall.telephony.sip.identity import caller_identity
+from aicall.telephony.sip.plan import (  # noqa: F401 - dial_number and sip_uri re-exported
+    build_plan,
+    dial_number,
+    may_transfer,
+    menu_node,
+    sip_uri,
+    trunk_host,
+)
 from aicall.telephony.sip.pool import PoolUnavailable, WorkerPool, WorkerProcess
 
 log = logging.getLogger("aicall.sip")
 
-OTP_REPLAY_TIMEOUT_SECONDS = 6
 # The longest an answered call may last; a worker that has not reported a call's end this
 # long after its ring timeout is stuck (it gets a hangup, then it is killed and replaced).
 MAX_CALL_SECONDS = 3600
 STUCK_GRACE_SECONDS = 60
 HANGUP_GRACE_SECONDS = 10
-
-
-@lru_cache(maxsize=8192)
-def _clip_seconds(path: str) -> float:
-    # Cached clips are named by the hash of their content, so a path's length never changes.
-    return wav_seconds(path)
-
-
-def trunk_host(trunk: TrunkConfig) -> str:
-    """`sip:HOST:PORT;params` -> `HOST:PORT`."""
-    proxy = trunk.proxy.strip()
-    for prefix in ("sips:", "sip:"):
-        if proxy.startswith(prefix):
-            proxy = proxy[len(prefix) :]
-    return proxy.split(";", 1)[0].split("@")[-1]
-
-
-def dial_number(trunk: TrunkConfig, number: str) -> str:
-    """The number as the trunk wants it: national `0…` or E.164 `+84…`."""
-    e164 = to_e164(number) or number
-    return e164 if trunk.number_format == "e164" else to_national(e164)
-
-
-def sip_uri(trunk: TrunkConfig, target: str) -> str:
-    if target.startswith(("sip:", "sips:")):
-        return target
-    uri = f"sip:{dial_number(trunk, target)}@{trunk_host(trunk)}"
-    return uri + ";transport=tcp" if trunk.transport == "tcp" else uri
 
 
 class TrunkLimiter:
@@ -172,48 +147,11 @@ class SipCarrier(base.Carrier):
     def _node(
         self, engine: SpeechEngine, menu: dict[str, Any], trunk: TrunkConfig, clips: list[str]
     ) -> dict[str, Any]:
-        keys: dict[str, Any] = {}
-        for digit, option in (menu.get("keys") or {}).items():
-            action = option["action"]
-            entry: dict[str, Any] = {"action": action}
-            if action == "message":
-                entry["clips"] = [str(p) for p in message_clips(engine, option)]
-                entry["seconds"] = sum(_clip_seconds(c) for c in entry["clips"])
-                entry["then"] = option.get("then", "hangup")
-            elif action == "submenu":
-                sub = option["menu"]
-                prompt = [str(p) for p in prompt_clips(engine, sub)]
-                entry["menu"] = self._node(engine, sub, trunk, prompt)
-            elif action == "transfer":
-                # Checked again here: a target stored before a rule tightened must not go out.
-                target = checked_transfer_target(option["target"])
-                if target is None:
-                    entry = {"action": "hangup"}
-                else:
-                    entry["uri"] = sip_uri(trunk, target)
-            keys[digit] = entry
-        return {
-            "clips": clips,
-            "seconds": sum(_clip_seconds(c) for c in clips),
-            "timeout_seconds": menu.get("timeout_seconds", 8),
-            "keys": keys,
-        }
+        return menu_node(engine, menu, trunk, clips)
 
     def build_plan(self, request: CallRequest, trunk: TrunkConfig) -> dict[str, Any]:
         """The prompt tree for one call, as clip paths the worker plays (renders if needed)."""
-        engine = engine_for(self.speech, request)
-        clips = [str(p) for p in opening_clips(engine, request)]
-        menu: dict[str, Any]
-        if request.otp_code:
-            # "Press 1 to hear again" only when the campaign still says it.
-            replay = bool(request.otp_wording.replay_hint.strip())
-            menu = {
-                "timeout_seconds": OTP_REPLAY_TIMEOUT_SECONDS,
-                "keys": {"1": {"action": "repeat"}} if replay else {},
-            }
-        else:
-            menu = request.ivr_menu or {}
-        return self._node(engine, menu, trunk, clips)
+        return build_plan(self.speech, request, trunk)
 
     def _recording_path(self, request: CallRequest) -> tuple[Path, str] | None:
         if not request.record:
@@ -285,7 +223,7 @@ class SipCarrier(base.Carrier):
             )
             return CallOutcome(answered=False, hangup_cause=base.NORMAL_TEMPORARY_FAILURE)
         recording = self._recording_path(request)
-        slots = 2 if _may_transfer(plan) else 1
+        slots = 2 if may_transfer(plan) else 1
         self._keys += 1
         command: dict[str, Any] = {
             "op": "call",
@@ -350,28 +288,6 @@ class SipCarrier(base.Carrier):
         return outcome
 
 
-# The trunk, not the callee, is the problem: no target answered (408), the trunk is
-# overloaded or out of service (503), or it would not take calls (not registered).
-_TRUNK_FAILURE_CODES = frozenset({408, 503})
-
-
-def trunk_could_not_carry(outcome: CallOutcome) -> bool:
-    if outcome.answered:
-        return False
-    if outcome.hangup_cause in (base.REGISTRATION_FAILED, base.TRUNK_UNAVAILABLE):
-        return True
-    return outcome.sip_code in _TRUNK_FAILURE_CODES
-
-
-def _may_transfer(node: dict[str, Any]) -> bool:
-    for option in (node.get("keys") or {}).values():
-        if option["action"] == "transfer":
-            return True
-        if option["action"] == "submenu" and _may_transfer(option["menu"]):
-            return True
-    return False
-
-
 async def _wait_settled(
     worker: WorkerProcess, call: asyncio.Task, key: str, limit: float
 ) -> dict[str, Any]:
@@ -382,44 +298,3 @@ async def _wait_settled(
         if not done:
             worker.kill()
     return await call
-
-
-def outcome_from_event(event: dict[str, Any]) -> CallOutcome:
-    """The worker's `done` event as a CallOutcome with its Q.850 note."""
-    answered = bool(event.get("answered"))
-    keys = [(str(d), float(s)) for d, s in event.get("keys") or []]
-    common: dict[str, Any] = {
-        "answered": answered,
-        "answered_after_seconds": event.get("answered_after"),
-        "duration_seconds": round(float(event.get("duration") or 0.0), 2),
-        "key_presses": keys,
-        "transferred_to": event.get("transferred_to") or "",
-        "redirect_hops": int(event.get("redirect_hops") or 0),
-    }
-    if event.get("worker_died") or event.get("error"):
-        if event.get("error"):
-            log.error("media worker refused a call: %s", event["error"])
-        return CallOutcome(hangup_cause=base.NORMAL_TEMPORARY_FAILURE, sip_code=None, **common)
-    code = event.get("code")
-    if event.get("reason") == "error":
-        # The worker could not play the prompt: the callee heard nothing worth keeping.
-        return CallOutcome(hangup_cause=base.NORMAL_TEMPORARY_FAILURE, sip_code=code, **common)
-    if event.get("reason") == "incompatible":
-        # Answered without a codec in common: we hung up at once; the callee heard nothing.
-        common.update(answered=False, answered_after_seconds=None, duration_seconds=0.0)
-        return CallOutcome(hangup_cause=base.INCOMPATIBLE_DESTINATION, sip_code=488, **common)
-    if answered and event.get("reason") == "media_timeout":
-        return CallOutcome(hangup_cause=base.MEDIA_TIMEOUT, sip_code=200, **common)
-    if answered:
-        return CallOutcome(hangup_cause=base.NORMAL_CLEARING, sip_code=200, **common)
-    if event.get("reason") == "ring_timeout":
-        return CallOutcome(hangup_cause=base.NO_ANSWER, sip_code=code or 487, **common)
-    if event.get("reason") in ("local", "shutdown"):
-        return CallOutcome(hangup_cause=base.ORIGINATOR_CANCEL, sip_code=code, **common)
-    retry_after = event.get("retry_after")
-    return CallOutcome(
-        hangup_cause=note_for_sip_code(int(code or 500)),
-        sip_code=code or None,
-        retry_after_seconds=float(retry_after) if retry_after is not None else None,
-        **common,
-    )

@@ -9,8 +9,11 @@ and bridge to the new slot, and every connection into a call goes through `trans
 refuses a slot the call does not hold at that moment.
 
 Media timeout: a call's received-RTP counter (the stream's RTCP statistics, kept by the
-native media thread) is read about once a second; no new packet for the trunk's
-`media_timeout_seconds` ends the call. Nothing runs in Python per packet.
+native media thread) is read every quarter of the trunk's `media_timeout_seconds` (at most
+every 5 s, at least every 0.5 s) and once more at the moment the timeout would be reached;
+no new packet for `media_timeout_seconds` ends the call. So a silent call ends between 1 and
+1.25 timeouts after its last packet, and a 20 s timeout costs one read per call every 5 s.
+Nothing runs in Python per packet.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ import pjsua2 as pj
 
 from aicall.telephony.sip.calls import BridgeLeg, CallState
 
-MEDIA_CHECK_SECONDS = 1.0
+# How often a call's received-packet counter is read: a quarter of its media timeout.
+MEDIA_CHECK_FRACTION = 0.25
+MEDIA_CHECK_MIN_SECONDS = 0.5
+MEDIA_CHECK_MAX_SECONDS = 5.0
 # A 200 OK whose SDP names no codec we offered leaves the call without audio: PJSIP ACKs
 # and hangs up itself; this is the backstop should it not.
 MEDIA_SETUP_GRACE_SECONDS = 2.0
@@ -105,7 +111,7 @@ class MediaMixin:
         if held and not state.held:
             self.pause(state)
         if slot != state.slot:
-            state.rx_packets, state.rx_at = -1, time.monotonic()  # a new stream counts from 0
+            restart_watch(state, time.monotonic())  # a new stream counts from 0
         state.audio, state.slot, state.media_index = audio, slot, index
         if audio is not None:
             # Every media event, not only a new slot number: a re-created stream may get
@@ -144,6 +150,8 @@ class MediaMixin:
     def resume(self, state: CallState) -> None:
         """Off hold: the interrupted prompt restarts, so the whole script (or OTP) is heard."""
         state.held = False
+        # No RTP was expected on hold: the timeout counts from the resume.
+        state.rx_at = state.rx_check_at = time.monotonic()
         resume_with, state.resume_with = state.resume_with, ""
         if resume_with == "prompt" and state.playing is not None:
             clips, seconds, after = state.playing
@@ -160,7 +168,7 @@ class MediaMixin:
             return
         audio, slot, index, _status = audio_of(leg.call)
         if slot != leg.slot:
-            leg.rx_packets, leg.rx_at = -1, time.monotonic()
+            restart_watch(leg, time.monotonic())
         leg.audio, leg.slot, leg.media_index = audio, slot, index
         self.join(leg)
 
@@ -180,7 +188,8 @@ class MediaMixin:
     # -- media timeout ------------------------------------------------------------------------
 
     def check_media(self, now: float) -> None:
-        """About once a second: end calls (and bridged legs) that have received no RTP."""
+        """Every tick: end calls (and bridged legs) whose RTP stopped; reads only the
+        counters that are due (see `_silent`), so most ticks call nothing in PJSIP."""
         for state in list(self.calls.values()):
             if (
                 state.media_timeout > 0
@@ -188,6 +197,7 @@ class MediaMixin:
                 and not state.held
                 and not state.hangup_reason
                 and state.audio is not None
+                and now >= state.rx_check_at
                 and _silent(state, now, state.media_timeout)
             ):
                 self.hangup(state, "media_timeout")
@@ -199,19 +209,35 @@ class MediaMixin:
                 and leg.answered
                 and not leg.ending
                 and leg.audio is not None
+                and now >= leg.rx_check_at
                 and _silent(leg, now, timeout)
             ):
                 leg.timed_out = True
                 self.end_leg(leg.parent)
 
 
+def restart_watch(holder: Any, now: float) -> None:
+    """A new stream (a call's or a leg's): its counter starts at 0, silence counts from now."""
+    holder.rx_packets, holder.rx_at, holder.rx_check_at = 0, now, now
+
+
 def _silent(holder: Any, now: float, timeout: float) -> bool:
-    """Whether `holder` (a call or a leg) has received no RTP packet for `timeout` seconds."""
+    """Whether `holder` (a call or a leg) has received no RTP packet for `timeout` seconds.
+
+    Reads the counter and sets when to read it next: a quarter of the timeout on, or the
+    moment the timeout would be reached if that comes first."""
     try:
         packets = holder.call.getStreamStat(holder.media_index).rtcp.rxStat.pkt
     except pj.Error:
-        return False
+        packets = holder.rx_packets  # no stream right now: nothing received either
+    every = min(
+        MEDIA_CHECK_MAX_SECONDS, max(MEDIA_CHECK_MIN_SECONDS, timeout * MEDIA_CHECK_FRACTION)
+    )
     if packets != holder.rx_packets:
         holder.rx_packets, holder.rx_at = packets, now
+        holder.rx_check_at = now + every
         return False
-    return now - holder.rx_at >= timeout
+    if now - holder.rx_at >= timeout:
+        return True
+    holder.rx_check_at = min(now + every, holder.rx_at + timeout)
+    return False

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import sys
 import time
@@ -25,98 +24,27 @@ import pjsua2 as pj
 
 from aicall.telephony.sip import sipmsg
 from aicall.telephony.sip.calls import BridgeLeg, CallState, WorkerCall, call_param
+from aicall.telephony.sip.endpoint import Endpoint, _realm  # noqa: F401 - _realm for tests
 from aicall.telephony.sip.ivr import IvrMixin
-from aicall.telephony.sip.media import MEDIA_CHECK_SECONDS, MEDIA_SETUP_GRACE_SECONDS, MediaMixin
+from aicall.telephony.sip.media import MEDIA_SETUP_GRACE_SECONDS, MediaMixin, restart_watch
 
 POLL_MS = 100
-MAX_CALLS = 4
 QUIT_GRACE_SECONDS = 3.0
 # 3xx responses followed within one attempt (each a new INVITE through the same trunk).
 MAX_REDIRECT_HOPS = 3
 
 
-def _realm(trunk: dict[str, Any]) -> str:
-    """The only digest realm the trunk's password answers: the configured one, else the
-    proxy's host name. Never "*": any peer on the call path could otherwise challenge with
-    a realm of its own and collect a response computed with the trunk's password."""
-    realm = trunk.get("realm") or ""
-    if realm:
-        return realm
-    host = str(trunk.get("host", ""))
-    return host[1:].split("]", 1)[0] if host.startswith("[") else host.rsplit(":", 1)[0]
-
-
 class Worker(IvrMixin, MediaMixin):
     def __init__(self, bind: str, port: int, out_fd: int, rtp_port: int = 0, rtp_range: int = 0):
         self.out_fd = out_fd
-        self.rtp_port = rtp_port
-        self.rtp_range = rtp_range
         self.calls: dict[str, CallState] = {}
         self.legs: dict[str, BridgeLeg] = {}
-        self.accounts: dict[str, Any] = {}
-        self.account_users: dict[str, int] = {}
         self.quitting = False
         self.quit_deadline = 0.0
         self.inbuf = b""
-        self.next_media_check = 0.0
-        # pjlib logs a banner at the default level before our log config applies.
-        saved = os.dup(1)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        try:
-            self.ep = pj.Endpoint()
-            self.ep.libCreate()
-        finally:
-            os.dup2(saved, 1)
-            os.close(saved)
-            os.close(devnull)
-        cfg = pj.EpConfig()
-        cfg.uaConfig.threadCnt = 0
-        cfg.uaConfig.mainThreadOnly = True
-        cfg.uaConfig.maxCalls = MAX_CALLS
-        cfg.uaConfig.userAgent = "aicall"
-        # Log level 0 saves ~10% CPU; AICALL_SIP_LOG_LEVEL=5 shows every SIP message.
-        log_level = int(os.environ.get("AICALL_SIP_LOG_LEVEL", "0"))
-        cfg.logConfig.level = log_level
-        cfg.logConfig.consoleLevel = log_level
-        med = cfg.medConfig
-        med.clockRate = 8000
-        med.sndClockRate = 8000
-        med.channelCount = 1
-        med.ecTailLen = 0
-        med.noVad = True
-        med.hasIoqueue = True
-        med.threadCnt = 1
-        self.ep.libInit(cfg)
-        # Behind NAT the trunk must see the public address in Via, Contact and SDP.
-        self.public_address = os.environ.get("AICALL_SIP_PUBLIC_ADDRESS", "")
-        # Behind the SIP edge only RTP faces the trunk: Via and Contact keep the local
-        # address, which the edge (on this host) reaches without a hairpin through the NAT.
-        sip_public = "" if os.environ.get("AICALL_SIP_BEHIND_EDGE") == "1" else self.public_address
-        tcfg = pj.TransportConfig()
-        tcfg.port = port
-        tcfg.boundAddress = bind
-        tcfg.publicAddress = sip_public
-        self.udp_id = self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
-        self.port = self.ep.transportGetInfo(self.udp_id).localName.rsplit(":", 1)[-1]
-        tcp_cfg = pj.TransportConfig()
-        tcp_cfg.port = int(self.port)
-        tcp_cfg.boundAddress = bind
-        tcp_cfg.publicAddress = sip_public
-        try:
-            self.tcp_id = self.ep.transportCreate(pj.PJSIP_TRANSPORT_TCP, tcp_cfg)
-        except pj.Error:
-            self.tcp_id = -1
-        self.bind = bind
-        self.ep.libStart()
-        # setNullDev, not setNoDev: without a device nothing clocks the bridge, no audio flows.
-        self.ep.audDevManager().setNullDev()
-        for codec in self.ep.codecEnum2():
-            name = codec.codecId
-            priority = 255 if name.startswith("PCMU/8000") else 254
-            if not name.startswith(("PCMU/8000", "PCMA/8000")):
-                priority = 0
-            self.ep.codecSetPriority(name, priority)
+        self.endpoint = Endpoint(bind, port, rtp_port, rtp_range)
+        self.ep = self.endpoint.ep
+        self.port = self.endpoint.port
 
     # -- protocol ----------------------------------------------------------------------------
 
@@ -127,11 +55,12 @@ class Worker(IvrMixin, MediaMixin):
             data = data[written:]
 
     def read_commands(self) -> None:
+        # stdin is non-blocking (main): one read per loop, EAGAIN when the carrier is quiet.
         while True:
-            ready, _, _ = select.select([0], [], [], 0)
-            if not ready:
+            try:
+                chunk = os.read(0, 65536)
+            except BlockingIOError:
                 return
-            chunk = os.read(0, 65536)
             if not chunk:
                 self.start_quit()
                 return
@@ -161,42 +90,6 @@ class Worker(IvrMixin, MediaMixin):
 
     # -- calls -------------------------------------------------------------------------------
 
-    def account_for(self, cmd: dict[str, Any]) -> Any:
-        trunk = cmd["trunk"]
-        # From (display name, caller ID in the trunk's format) comes checked from the carrier.
-        from_uri = cmd.get("from") or f"sip:{cmd['caller_id'] or 'anonymous'}@{trunk['host']}"
-        key = json.dumps([trunk, from_uri], sort_keys=True)
-        account = self.accounts.get(key)
-        if account is not None:
-            return key, account
-        # pjsua holds 8 accounts; drop idle ones (another trunk or caller ID) first.
-        for old_key in [k for k, n in self.account_users.items() if n == 0]:
-            self.accounts.pop(old_key).shutdown()
-            del self.account_users[old_key]
-        acfg = pj.AccountConfig()
-        acfg.idUri = from_uri
-        acfg.regConfig.registrarUri = ""
-        acfg.regConfig.registerOnAdd = False
-        if trunk.get("username"):
-            acfg.sipConfig.authCreds.append(
-                pj.AuthCredInfo("digest", _realm(trunk), trunk["username"], 0, trunk["password"])
-            )
-        if trunk.get("outbound_proxy"):
-            # Through the SIP edge: a preloaded Route to its loopback socket names the trunk.
-            acfg.sipConfig.proxies.append(trunk["outbound_proxy"])
-        acfg.sipConfig.transportId = self.tcp_id if trunk.get("transport") == "tcp" else self.udp_id
-        acfg.mediaConfig.transportConfig.boundAddress = self.bind
-        acfg.mediaConfig.transportConfig.publicAddress = self.public_address
-        acfg.mediaConfig.srtpUse = pj.PJMEDIA_SRTP_DISABLED  # G.711 in clear, as trunks expect
-        if self.rtp_port:
-            acfg.mediaConfig.transportConfig.port = self.rtp_port
-            acfg.mediaConfig.transportConfig.portRange = self.rtp_range
-        account = pj.Account()
-        account.create(acfg)
-        self.accounts[key] = account
-        self.account_users[key] = 0
-        return key, account
-
     def place(self, cmd: dict[str, Any]) -> None:
         now = time.monotonic()
         state = CallState(
@@ -215,7 +108,7 @@ class Worker(IvrMixin, MediaMixin):
             self.send({"ev": "done", "id": state.key, "error": "worker stopping"})
             return
         try:
-            acc_key, account = self.account_for(cmd)
+            acc_key, account = self.endpoint.account_for(cmd)
         except pj.Error as exc:
             self.send({"ev": "done", "id": state.key, "error": f"account: {exc.reason}"})
             return
@@ -224,7 +117,7 @@ class Worker(IvrMixin, MediaMixin):
         if cmd.get("record"):
             state.plan["_record"] = cmd["record"]
         self.calls[state.key] = state
-        self.account_users[acc_key] += 1
+        self.endpoint.account_users[acc_key] += 1
         self.dial(state, cmd["uri"])
 
     def dial(self, state: CallState, uri: str) -> None:
@@ -236,7 +129,7 @@ class Worker(IvrMixin, MediaMixin):
             call.makeCall(uri, call_param(state.headers))
         except (pj.Error, ValueError) as exc:
             self.calls.pop(state.key, None)
-            self.account_users[state.plan["_account"]] -= 1
+            self.endpoint.release(state.plan["_account"])
             state.call = None
             reason = exc.reason if isinstance(exc, pj.Error) else str(exc)
             self.send({"ev": "done", "id": state.key, "error": f"makeCall: {reason}"})
@@ -259,6 +152,8 @@ class Worker(IvrMixin, MediaMixin):
             if state.answered_at is None and code >= 300:
                 message = _received_message(event)
                 state.retry_after = sipmsg.retry_after_seconds(message)
+                # A final response nobody sent: PJSIP's own timer B or a transport error.
+                state.local_failure = _generated_locally(event)
             self.finish(state, code, info.lastReason)
 
     def on_redirected(self, key: str, target: str, event: Any) -> int:
@@ -289,7 +184,7 @@ class Worker(IvrMixin, MediaMixin):
         if not state.media_up:
             # Answered with audio we can both use: only now is it a call (call.started).
             state.media_up = True
-            state.rx_at = time.monotonic()
+            restart_watch(state, time.monotonic())
             self.send({"ev": "answered", "id": state.key})
         if state.started_prompt or state.held or state.hangup_reason:
             return
@@ -337,9 +232,7 @@ class Worker(IvrMixin, MediaMixin):
             del recorder  # the destructor writes the WAV header
         state.audio = None
         self.calls.pop(state.key, None)
-        account_key = state.plan.get("_account")
-        if account_key in self.account_users:
-            self.account_users[account_key] -= 1
+        self.endpoint.release(state.plan.get("_account"))
         answered_at = state.answered_at if state.media_up else None
         answered = answered_at is not None
         hangup_reason = state.hangup_reason
@@ -362,6 +255,7 @@ class Worker(IvrMixin, MediaMixin):
                 "code": code,
                 "reason": hangup_reason,
                 "retry_after": state.retry_after,
+                "local": state.local_failure,
                 "redirect_hops": state.redirect_hops,
                 "answered_after": round(answered_at - state.placed_at, 3)
                 if answered_at is not None
@@ -379,9 +273,7 @@ class Worker(IvrMixin, MediaMixin):
 
     def tick(self) -> None:
         now = time.monotonic()
-        if now >= self.next_media_check:
-            self.next_media_check = now + MEDIA_CHECK_SECONDS
-            self.check_media(now)
+        self.check_media(now)
         for state in list(self.calls.values()):
             if state.call is None and state.redirect_to:
                 uri, state.redirect_to, state.redirect_code = state.redirect_to, "", None
@@ -428,10 +320,7 @@ class Worker(IvrMixin, MediaMixin):
                 break
         self.calls.clear()
         self.legs.clear()
-        for account in self.accounts.values():
-            account.shutdown()
-        self.accounts.clear()
-        self.ep.libDestroy()
+        self.endpoint.destroy()
 
 
 def _received_message(event: Any) -> str:
@@ -447,6 +336,17 @@ def _received_message(event: Any) -> str:
         return ""
 
 
+def _generated_locally(event: Any) -> bool:
+    """Whether a call ended on a final response PJSIP made up: its INVITE transaction timed
+    out with no response (timer B) or its transport failed (a refused TCP connection)."""
+    try:
+        if event is None or event.type != pj.PJSIP_EVENT_TSX_STATE:
+            return False
+        return event.body.tsxState.type in (pj.PJSIP_EVENT_TIMER, pj.PJSIP_EVENT_TRANSPORT_ERROR)
+    except (pj.Error, AttributeError):
+        return False
+
+
 def main() -> None:
     bind = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
     port = int(sys.argv[2]) if len(sys.argv) > 2 else 0
@@ -455,6 +355,7 @@ def main() -> None:
     out_fd = os.dup(1)
     os.dup2(2, 1)  # anything native that prints goes to stderr, not into the protocol
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the carrier decides when we stop
+    os.set_blocking(0, False)  # our end of the command pipe only
     worker = Worker(bind, port, out_fd, rtp_port, rtp_range)
     signal.signal(signal.SIGTERM, lambda *_: worker.start_quit())
     try:

@@ -18,7 +18,6 @@ from django.views.decorators.http import require_POST
 
 from aicall.calls.queries import campaign_progress, campaigns_progress
 from aicall.campaigns.ivr_menu import MenuError, validate_menu
-from aicall.campaigns.lifecycle import PageFacts
 from aicall.campaigns.models import Campaign, CampaignStatus
 from aicall.campaigns.queries import campaigns_of
 from aicall.campaigns.services import (
@@ -28,6 +27,7 @@ from aicall.campaigns.services import (
     do_update_campaign,
     format_calling_hours,
 )
+from aicall.dialer.campaign_state import PageFacts
 from aicall.telephony.trunks import campaign_telephony
 from aicall.web.access import owned_campaign, owner_id
 from aicall.web.forms import WEEKDAYS, CampaignForm

@@ -6,6 +6,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from aicall.calls.services import ImportRefused, refuses_imports
 from aicall.upload_limits import upload_too_large
 from aicall.web import uploads
 from aicall.web.access import owned_campaign, owner_id
@@ -13,8 +14,7 @@ from aicall.web.forms import MappingForm, UploadForm
 
 
 def _stopped_otp_error(campaign) -> str | None:
-    # The API's rule (code 03): an OTP read out after the campaign stopped is worthless.
-    if campaign.is_voice_otp and not campaign.is_running:
+    if refuses_imports(campaign):
         return _(
             "This voice OTP campaign is not running, so it takes no contacts: a code read out "
             "later would be useless (the API refuses such imports the same way, code 03). "
@@ -63,8 +63,12 @@ def mapping(request: HttpRequest, campaign_id: int, token: str) -> HttpResponseB
     if request.method == "POST":
         form = MappingForm(request.POST, header=header, initial_mapping=[])
         if form.is_valid() and not blocked:
-            uploads.import_file(item, campaign, form.mapping())
-            return redirect("web:contacts_report", campaign_id=campaign.pk, token=item.token)
+            try:
+                uploads.import_file(item, campaign, form.mapping())
+            except ImportRefused:  # stopped while the mapping page was open
+                blocked = _stopped_otp_error(campaign)
+            else:
+                return redirect("web:contacts_report", campaign_id=campaign.pk, token=item.token)
     else:
         form = MappingForm(header=header, initial_mapping=uploads.guess_mapping(header))
     columns = [form[f"col_{i}"] for i in range(len(header))]

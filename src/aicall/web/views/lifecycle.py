@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from aicall.calls.queries import campaign_progress
+from aicall.calls.test_calls import do_place_test_call, find_test_call
 from aicall.campaigns.errors import CampaignError
-from aicall.campaigns.lifecycle import PageFacts, activity, next_calling_moment
 from aicall.campaigns.models import Campaign
 from aicall.campaigns.services import (
     do_archive_campaign,
@@ -26,7 +26,7 @@ from aicall.campaigns.services import (
     do_schedule_campaign,
     do_start_campaign,
 )
-from aicall.campaigns.test_calls import do_place_test_call, find_test_call
+from aicall.dialer.campaign_state import PageFacts, activity, next_calling_moment
 from aicall.telephony.trunks import campaign_telephony, trunk_for
 from aicall.web.access import owned_campaign
 from aicall.web.labels import waiting_text

@@ -8,10 +8,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from aicall.campaigns.services import do_rotate_webhook_secret
 from aicall.web.access import owned_campaign
 from aicall.webhooks.models import DeliveryStatus, WebhookDelivery
 from aicall.webhooks.queries import deliveries_of, delivery_counts
-from aicall.webhooks.services import do_resend_delivery, do_rotate_webhook_secret
+from aicall.webhooks.services import do_resend_delivery
 
 PER_PAGE = 50
 
@@ -23,7 +24,7 @@ def delivery_log(request: HttpRequest, campaign_id: int) -> HttpResponse:
     page = Paginator(deliveries_of(campaign.pk, status), PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
-        "webhooks/deliveries.html",
+        "web/webhook_deliveries.html",
         {
             "nav": "campaigns",
             "campaign": campaign,
