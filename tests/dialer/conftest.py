@@ -16,13 +16,17 @@ from django.utils import timezone
 
 from aicall.calls.models import Call, CallStatus
 from aicall.calls.services import import_contacts
+from aicall.dialer.clock import Clock
 from aicall.dialer.engine import Dialer, DialerOptions
 from aicall.telephony.base import AnsweredCallback, CallOutcome, CallRequest, Carrier
 from aicall.telephony.sandbox import plan_call
 
 
-class FakeClock:
-    """The dialer's notion of now, moved by the test (calling hours, due times, expiry)."""
+class FakeClock(Clock):
+    """The dialer's notion of now, moved by the test (calling hours, due times, expiry).
+
+    Epoch and monotonic time stay real: the dialer sleeps in real time until start slots.
+    """
 
     def __init__(self, at: datetime | None = None) -> None:
         self.at = at or timezone.now()

@@ -1,5 +1,6 @@
 """Crash safety in-process: dead dialers' calls, late results, and a graceful stop."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,8 +11,9 @@ from aicall.campaigns.services import do_create_campaign
 from aicall.dialer import liveness
 from aicall.dialer.claims import claim_due_calls
 from aicall.dialer.models import DialerProcess
-from aicall.dialer.results import FinishedCall, store_results
+from aicall.dialer.results import store_results
 from aicall.dialer.snapshot import CampaignCache
+from aicall.dialer.types import FinishedCall
 from aicall.telephony.base import NORMAL_CLEARING, CallOutcome
 from tests.dialer.conftest import RecordingCarrier, numbers, queue, settled, wait_until
 
@@ -34,6 +36,7 @@ def claim_as(name: str, limit: int = 100):
         key_of=cache.pacing_keys(),
         limit=limit,
         now=timezone.now(),
+        now_epoch=time.time(),
     ).claimed
 
 

@@ -121,3 +121,14 @@ def test_admin_never_shows_a_trunk_password(admin_client):
     assert page.status_code == 200 and b"pw-hidden-42" not in page.content
     listing = admin_client.get("/admin/telephony/trunk/")
     assert listing.status_code == 200 and b"pw-hidden-42" not in listing.content
+
+
+def test_the_routing_rule_is_one_function_whoever_applies_it():
+    from aicall.telephony.trunks import route_trunk_id
+
+    everything = {1, 2, 3}.__contains__
+    assert route_trunk_id(1, 2, 3, everything) == 1
+    assert route_trunk_id(None, 2, 3, everything) == 2
+    assert route_trunk_id(None, None, 3, everything) == 3
+    assert route_trunk_id(None, None, None, everything) is None  # the sandbox
+    assert route_trunk_id(9, 2, 3, everything) == 2  # a trunk that is gone is skipped

@@ -14,21 +14,29 @@ from datetime import timedelta
 
 import orjson
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
 from aicall.api.responses import fail
+from aicall.calls.idempotency import (
+    do_claim_key,
+    do_forget_expired_keys,
+    do_record_answer,
+    stored_import,
+)
 from aicall.calls.models import IdempotentImport
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
-MSG_BAD_KEY = "Idempotency-Key must be 1 to 200 printable ASCII characters"
+KEY_MAX_CHARS = 200
+KEY_PATTERN = rf"^[\x21-\x7e]{{1,{KEY_MAX_CHARS}}}$"  # printable ASCII, no spaces
+MSG_BAD_KEY = f"Idempotency-Key must be 1 to {KEY_MAX_CHARS} printable ASCII characters"
 MSG_CONFLICT = (
     "Idempotency-Key was already used for a different request in the last 24 hours; "
     "use a new key for new contacts"
 )
-_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+_KEY = re.compile(KEY_PATTERN)
 
 
 def request_fingerprint(campaign_id: int, contacts: list) -> str:
@@ -62,20 +70,10 @@ def idempotent_import(
     cutoff = timezone.now() - _ttl()
     with transaction.atomic():
         # An expired key may be reused: forget this account's expired keys first.
-        IdempotentImport.objects.filter(owner_id=owner_id, created_at__lt=cutoff).delete()
-        try:
-            with transaction.atomic():
-                claim = IdempotentImport.objects.create(
-                    owner_id=owner_id,
-                    key=key,
-                    campaign_id=campaign_id,
-                    body_sha256=fingerprint,
-                    response_json="",
-                )
-        except IntegrityError:
-            claim = None
+        do_forget_expired_keys(owner_id, cutoff)
+        claim = do_claim_key(owner_id, key, campaign_id, fingerprint)
         if claim is None:
-            stored = IdempotentImport.objects.get(owner_id=owner_id, key=key)
+            stored = stored_import(owner_id, key)
             if stored.body_sha256 != fingerprint or stored.campaign_id != campaign_id:
                 return fail("409", MSG_CONFLICT, 409, field=HEADER)
             return _replay(stored)
@@ -84,7 +82,5 @@ def idempotent_import(
             # Only an import that happened is remembered; anything else may be retried.
             transaction.set_rollback(True)
             return response
-        claim.response_json = response.content.decode()
-        claim.http_status = response.status_code
-        claim.save(update_fields=["response_json", "http_status"])
+        do_record_answer(claim, response.content.decode(), response.status_code)
     return response

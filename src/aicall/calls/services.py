@@ -1,12 +1,13 @@
 """Writes to calls: importing contacts (the hot path of the API) and do-not-call entries."""
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
-import orjson
 from django.db import connection, transaction
 from django.utils import timezone
 
 from aicall.accounts.models import User
+from aicall.calls.bulk import CALL, insert_rows
 from aicall.calls.contacts import CheckedContacts, check_contacts
 from aicall.calls.models import Call, CallStatus, DoNotCall, Priority
 from aicall.campaigns.lifecycle import do_reopen_completed
@@ -77,101 +78,65 @@ def import_contacts(campaign: Campaign, contacts: list) -> ImportOutcome:
     )
     if not checked.accepted:
         return ImportOutcome(checked=checked, call_ids=[])
-    queued = _QueuedCalls(
-        campaign_id=campaign.pk,
-        owner_id=campaign.owner_id,
-        priority=Priority.OTP if campaign.is_voice_otp else Priority.BROADCAST,
-        now=connection.ops.adapt_datetimefield_value(timezone.now()),
-    )
+    now = timezone.now()
+    shared = {
+        "campaign_id": campaign.pk,
+        "owner_id": campaign.owner_id,
+        "priority": Priority.OTP if campaign.is_voice_otp else Priority.BROADCAST,
+        "due_at": now,
+        "created_at": now,
+        **_NEW_CALL_DEFAULTS,
+    }
     with transaction.atomic():
         ids = _allocate_ids(len(checked.accepted))
-        if connection.vendor == "sqlite":
-            _insert_from_json(queued, ids[0], checked.accepted)
-        else:
-            _insert_many(queued, ids, checked.accepted)
+        # SQLite reads the rows from one JSON text in C (bulk.py): executemany binding 21
+        # values a row from Python took 1.2-1.7 s for 100,000 rows, this 2-3x less
+        # (bench/import.py).
+        insert_rows(
+            CALL,
+            shared,
+            [
+                NewCall(
+                    call_id,
+                    c.phone_e164,
+                    str(c.phone_as_sent),
+                    c.otp_code,
+                    c.danh_xung,
+                    c.ho_ten,
+                    c.custom_fields or {},
+                )
+                for call_id, c in zip(ids, checked.accepted, strict=True)
+            ],
+        )
         # New contacts for a completed campaign: it runs again and calls them.
         do_reopen_completed(campaign.pk)
     return ImportOutcome(checked=checked, call_ids=ids)
 
 
-@dataclass(frozen=True)
-class _QueuedCalls:
-    """What every call of one import shares."""
+class NewCall(NamedTuple):
+    """What a queued call takes from its contact (column names of calls_call)."""
 
-    campaign_id: int
-    owner_id: int
-    priority: int
-    now: str | None  # as the backend stores a datetime (adapt_datetimefield_value)
-
-
-# The columns of a new call that do not come from the contact, and their values.
-_CONSTANT_COLUMNS = (
-    "status, attempt_count, claimed_by, caller_id, duration_seconds, key_presses, key_press, "
-    "hangup_cause, recording"
-)
-_CONSTANT_VALUES = (CallStatus.QUEUED.value, 0, "", "", 0, "[]", "", "", "")
-_CONTACT_COLUMNS = "phone_e164, phone_as_sent, otp_code, danh_xung, ho_ten, custom_fields"
-_INSERT_INTO = (
-    "INSERT INTO calls_call (id, campaign_id, owner_id, priority, due_at, created_at, "
-    f"{_CONTACT_COLUMNS}, {_CONSTANT_COLUMNS})"
-)
+    id: int
+    phone_e164: str
+    phone_as_sent: str
+    otp_code: str
+    danh_xung: str
+    ho_ten: str
+    custom_fields: dict
 
 
-def _insert_from_json(queued: _QueuedCalls, first_id: int, accepted: list) -> None:
-    """SQLite: every row in one INSERT ... SELECT over json_each of one bound JSON array.
-
-    executemany binds 21 values a row from Python, which took 1.2-1.7 s for 100,000 rows;
-    here SQLite reads the contacts from one JSON text in C, 2-3x faster (bench/import.py).
-    """
-    contacts = orjson.dumps(
-        [
-            (c.phone_e164, str(c.phone_as_sent), c.otp_code, c.danh_xung, c.ho_ten, c.custom_fields)
-            for c in accepted
-        ]
-    ).decode()
-    constants = ", ".join(["%s"] * len(_CONSTANT_VALUES))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"{_INSERT_INTO} SELECT %s + key, %s, %s, %s, %s, %s, "  # noqa: S608
-            "value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value -> 5, "
-            f"{constants} FROM json_each(%s)",
-            [
-                first_id,
-                queued.campaign_id,
-                queued.owner_id,
-                queued.priority,
-                queued.now,
-                queued.now,
-                *_CONSTANT_VALUES,
-                contacts,
-            ],
-        )
-
-
-def _insert_many(queued: _QueuedCalls, ids: list[int], accepted: list) -> None:
-    """PostgreSQL: one executemany (psycopg pipelines it)."""
-    dumps = orjson.dumps
-    shared = (queued.campaign_id, queued.owner_id, queued.priority, queued.now, queued.now)
-    rows = [
-        (
-            call_id,
-            *shared,
-            c.phone_e164,
-            str(c.phone_as_sent),
-            c.otp_code,
-            c.danh_xung,
-            c.ho_ten,
-            dumps(c.custom_fields).decode() if c.custom_fields else "{}",
-            *_CONSTANT_VALUES,
-        )
-        for call_id, c in zip(ids, accepted, strict=True)
-    ]
-    placeholders = ", ".join(["%s"] * len(rows[0]))
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"{_INSERT_INTO} VALUES ({placeholders})",  # noqa: S608
-            rows,
-        )
+# The columns of a new call that come neither from the contact nor from the campaign.
+_NEW_CALL_DEFAULTS = {
+    "status": CallStatus.QUEUED.value,
+    "attempt_count": 0,
+    "claimed_by": "",
+    "caller_id": "",
+    "duration_seconds": 0,
+    "key_presses": [],
+    "key_press": "",
+    "hangup_cause": "",
+    "recording": "",
+}
 
 
 def do_add_do_not_call(owner_id: int, raw_phone: str, note: str = "") -> DoNotCall | None:

@@ -1,7 +1,6 @@
 """Every write to a campaign goes through one of these actions."""
 
 from datetime import datetime, time
-from types import SimpleNamespace
 from typing import Any
 
 from django.db import transaction
@@ -23,7 +22,7 @@ from aicall.campaigns.models import STARTABLE, Campaign, CampaignStatus, Campaig
 from aicall.campaigns.queries import has_all_digit_recordings
 from aicall.campaigns.webhook_settings import announce_status, clean_webhook_settings
 from aicall.speech.voices import VOICES
-from aicall.telephony.trunks import trunk_for
+from aicall.telephony.trunks import routed_trunk
 from aicall.webhooks.signing import new_secret
 
 __all__ = ["CampaignError"]
@@ -78,7 +77,7 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
         if raw.get(name) is not None:
             try:
                 number = int(raw[name])
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:  # Overflow: 1e400
                 raise CampaignError(
                     name, _("%(setting)s must be a whole number"), setting=name
                 ) from exc
@@ -103,7 +102,8 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
             raise CampaignError("calling_weekdays", _("weekdays are digits 0 (Monday) to 6"))
         values["calling_weekdays"] = days
     if raw.get("voice") is not None:
-        if raw["voice"] not in VOICES:
+        voice = raw["voice"]
+        if not isinstance(voice, str) or voice not in VOICES:  # {} or [] is no dict key
             raise CampaignError(
                 "voice", _("voice must be one of %(voices)s"), voices=", ".join(VOICES)
             )
@@ -129,7 +129,7 @@ def check_caller_id(campaign: Campaign) -> None:
     # Read the owner afresh rather than through campaign.owner, which would stay cached
     # on the returned object (and hide a later trunk assignment from its reader).
     owner = User.objects.only("default_trunk_id").get(pk=campaign.owner_id)
-    trunk = trunk_for(SimpleNamespace(trunk_id=campaign.trunk_id, owner=owner))
+    trunk = routed_trunk(campaign.trunk_id, owner.default_trunk_id)
     if not may_show(campaign.owner_id, campaign.caller_id, trunk.caller_id if trunk else ""):
         raise CampaignError(
             "caller_id",

@@ -13,28 +13,23 @@ unique constraint is the last guard against one attempt being dialled twice). On
 from __future__ import annotations
 
 import math
-import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, F
 
-from aicall.calls.models import Call, CallAttempt, CallStatus, DoNotCall, in_flight_only
-from aicall.campaigns.models import CampaignStatus
+from aicall.calls.dialing import (
+    do_claim_calls,
+    do_not_call_numbers,
+    in_flight_by_campaign,
+    lock_due_calls,
+)
 from aicall.dialer.models import PacingBucket
 from aicall.dialer.policy import DO_NOT_CALL, in_calling_hours
-from aicall.dialer.results import ClaimedCall, settle_unplaced
+from aicall.dialer.settle import settle_unplaced
 from aicall.dialer.snapshot import CampaignInfo, TrunkInfo, campaign_infos, pacing_limits
+from aicall.dialer.types import ClaimedCall, ClaimRound
 from aicall.telephony.health import unavailable_trunks
-
-
-@dataclass
-class ClaimRound:
-    claimed: list[ClaimedCall] = field(default_factory=list)
-    do_not_call: int = 0
-    waiting_on_trunks: set[int] = field(default_factory=set)  # down or paused trunks skipped
 
 
 def eligible_campaigns(campaigns: dict[int, CampaignInfo], now: datetime) -> list[CampaignInfo]:
@@ -48,16 +43,6 @@ def eligible_campaigns(campaigns: dict[int, CampaignInfo], now: datetime) -> lis
         and in_calling_hours(c.calling_start, c.calling_end, c.weekdays, now)
     ]
     return sorted(otp, key=lambda c: c.id) + sorted(broadcast, key=lambda c: c.id)
-
-
-def in_flight_by_campaign() -> dict[int, int]:
-    rows = (
-        in_flight_only(Call.objects.all())
-        .values_list("campaign_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {campaign_id: n for campaign_id, n in rows}
 
 
 def _lock_buckets(keys: list[str]) -> dict[str, PacingBucket]:
@@ -77,10 +62,11 @@ class _Pacer:
         buckets: dict[str, PacingBucket],
         in_flight: dict[str, int],
         trunks: dict[int, TrunkInfo],
+        now_epoch: float,
         horizon_seconds: float,
     ):
-        self.now = time.time()
-        self.horizon = self.now + horizon_seconds
+        self.now_epoch = now_epoch
+        self.horizon_epoch = now_epoch + horizon_seconds
         self.buckets = buckets
         self.channels: dict[str, int] = {}
         self.rate: dict[str, float] = {}
@@ -89,7 +75,7 @@ class _Pacer:
             max_channels, cps = pacing_limits(key, trunks)
             self.channels[key] = max(0, max_channels - in_flight.get(key, 0))
             self.rate[key] = cps
-            self.next_slot[key] = max(bucket.next_slot_at, self.now)
+            self.next_slot[key] = max(bucket.next_slot_epoch, now_epoch)
 
     def available(self, key: str) -> int:
         channels = self.channels[key]
@@ -97,16 +83,16 @@ class _Pacer:
         if cps <= 0:
             return channels
         first = self.next_slot[key]
-        if first > self.horizon:
+        if first > self.horizon_epoch:
             return 0
-        return min(channels, int(math.floor((self.horizon - first) * cps)) + 1)
+        return min(channels, int(math.floor((self.horizon_epoch - first) * cps)) + 1)
 
     def take(self, key: str, count: int) -> list[float]:
-        """Start times for `count` calls: evenly spaced at the key's rate, or now."""
+        """Start times (epoch) for `count` calls: evenly spaced at the key's rate, or now."""
         self.channels[key] -= count
         cps = self.rate[key]
         if cps <= 0:
-            return [self.now] * count
+            return [self.now_epoch] * count
         first, step = self.next_slot[key], 1.0 / cps
         slots = [first + i * step for i in range(count)]
         self.next_slot[key] = first + count * step
@@ -114,18 +100,10 @@ class _Pacer:
 
     def save(self) -> None:
         for key, bucket in self.buckets.items():
-            if self.rate[key] > 0 and self.next_slot[key] != bucket.next_slot_at:
-                PacingBucket.objects.filter(pk=bucket.pk).update(next_slot_at=self.next_slot[key])
-
-
-def _do_not_call_numbers(owner_id: int, phones: list[str]) -> set[str]:
-    if not phones:
-        return set()
-    return set(
-        DoNotCall.objects.filter(owner_id=owner_id, phone_e164__in=phones).values_list(
-            "phone_e164", flat=True
-        )
-    )
+            if self.rate[key] > 0 and self.next_slot[key] != bucket.next_slot_epoch:
+                PacingBucket.objects.filter(pk=bucket.pk).update(
+                    next_slot_epoch=self.next_slot[key]
+                )
 
 
 def claim_due_calls(
@@ -136,18 +114,22 @@ def claim_due_calls(
     key_of: dict[int, str],
     limit: int,
     now: datetime,
+    now_epoch: float,
     horizon_seconds: float = 0.5,
     rotate: int = 0,
     trunk_health: bool = True,
 ) -> ClaimRound:
     """Claim up to `limit` due calls for this dialer, within every pacing limit.
 
-    With `trunk_health` (real calls), campaigns whose trunk is down or paused are skipped:
-    their calls stay queued until the trunk answers again (telephony/health.py).
+    `now` is the dialer's time for due dates and calling hours; `now_epoch` the same moment
+    on the trunks' shared start schedule (claimed calls get start slots from it).
 
-    `key_of` maps campaign ids with calls in flight to their pacing key (campaigns no longer
-    running included); `rotate` turns the order of broadcast campaigns between rounds so
-    that one large campaign does not starve the others of a shared trunk.
+        With `trunk_health` (real calls), campaigns whose trunk is down or paused are skipped:
+        their calls stay queued until the trunk answers again (telephony/health.py).
+
+        `key_of` maps campaign ids with calls in flight to their pacing key (campaigns no longer
+        running included); `rotate` turns the order of broadcast campaigns between rounds so
+        that one large campaign does not starve the others of a shared trunk.
     """
     result = ClaimRound()
     eligible = eligible_campaigns(campaigns, now)
@@ -177,7 +159,7 @@ def claim_due_calls(
         by_key: dict[str, int] = defaultdict(int)
         for campaign_id, n in by_campaign.items():
             by_key[key_of.get(campaign_id, "")] += n
-        pacer = _Pacer(buckets, by_key, trunks, horizon_seconds)
+        pacer = _Pacer(buckets, by_key, trunks, now_epoch, horizon_seconds)
         for campaign in otp + broadcast:
             if limit <= 0:
                 break
@@ -194,7 +176,7 @@ def claim_due_calls(
             slots = pacer.take(key, len(claimed))
             gap = 1.0 / pacer.rate[key] if pacer.rate[key] > 0 else 0.0
             for call, slot in zip(claimed, slots, strict=True):
-                call.start_at = slot
+                call.start_epoch = slot
                 call.min_gap_seconds = gap
             result.claimed.extend(claimed)
             limit -= len(claimed) + skipped
@@ -205,70 +187,34 @@ def claim_due_calls(
 def _claim_campaign(
     dialer: str, campaign: CampaignInfo, wanted: int, now: datetime
 ) -> tuple[list[ClaimedCall], int]:
-    # The campaign's status is checked again here, not only in the cached snapshot: a stop
-    # committed since the round began takes effect in this very claim.
-    due = Call.objects.filter(
-        campaign_id=campaign.id,
-        campaign__status=CampaignStatus.RUNNING,
-        status=CallStatus.QUEUED,
-        due_at__lte=now,
-    )
+    """Claim up to `wanted` due calls of one campaign; do-not-call numbers are settled
+    instead (the second value counts them)."""
+    created_after = None
     if campaign.is_otp:
         # Expired codes are left for the sweep, which settles them as OTP EXPIRED.
-        due = due.filter(created_at__gte=now - timedelta(seconds=campaign.otp_expiry_seconds))
-    picked = list(
-        due.order_by("due_at", "id")
-        .select_for_update(skip_locked=True, of=("self",))
-        .values_list("id", "phone_e164")[:wanted]
-    )
+        created_after = now - timedelta(seconds=campaign.otp_expiry_seconds)
+    picked = lock_due_calls(campaign.id, now=now, created_after=created_after, limit=wanted)
     if not picked:
         return [], 0
-    blocked = _do_not_call_numbers(campaign.owner_id, [phone for _, phone in picked])
-    blocked_ids = [call_id for call_id, phone in picked if phone in blocked]
+    blocked = do_not_call_numbers(campaign.owner_id, [due.phone_e164 for due in picked])
+    blocked_ids = [due.id for due in picked if due.phone_e164 in blocked]
     if blocked_ids:
         settle_unplaced(campaign, blocked_ids, DO_NOT_CALL, now)
-    ids = [call_id for call_id, phone in picked if phone not in blocked]
-    if not ids:
-        return [], len(blocked_ids)
-    Call.objects.filter(id__in=ids, status=CallStatus.QUEUED).update(
-        status=CallStatus.DIALING,
-        claimed_by=dialer,
-        claimed_at=now,
-        attempt_count=F("attempt_count") + 1,
-    )
-    rows = Call.objects.filter(
-        id__in=ids, status=CallStatus.DIALING, claimed_by=dialer
-    ).values_list(
-        "id",
-        "attempt_count",
-        "phone_e164",
-        "otp_code",
-        "danh_xung",
-        "ho_ten",
-        "custom_fields",
-        "created_at",
-    )
+    ids = [due.id for due in picked if due.phone_e164 not in blocked]
     claimed = [
         ClaimedCall(
-            call_id=call_id,
-            attempt=attempt,
+            call_id=row.id,
+            attempt=row.attempt_count,
             campaign=campaign,
-            phone_e164=phone,
-            otp_code=otp_code,
-            danh_xung=danh_xung,
-            ho_ten=ho_ten,
-            custom_fields=custom or {},
-            start_at=0.0,
+            phone_e164=row.phone_e164,
+            otp_code=row.otp_code,
+            danh_xung=row.danh_xung,
+            ho_ten=row.ho_ten,
+            custom_fields=row.custom_fields or {},
+            start_epoch=0.0,
             claimed_at=now,
-            created_at=created_at,
+            created_at=row.created_at,
         )
-        for call_id, attempt, phone, otp_code, danh_xung, ho_ten, custom, created_at in rows
+        for row in do_claim_calls(dialer, ids, now)
     ]
-    CallAttempt.objects.bulk_create(
-        [
-            CallAttempt(call_id=c.call_id, attempt=c.attempt, called_at=now, dialer=dialer)
-            for c in claimed
-        ],
-        batch_size=500,
-    )
     return claimed, len(blocked_ids)

@@ -16,106 +16,35 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import time
-from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import close_old_connections, connections
-from django.utils import timezone
 
-from aicall.calls.queries import campaign_progress
-from aicall.campaigns.script import contact_values, render_script
+from aicall.calls.queries import campaigns_progress
 from aicall.dialer import liveness
 from aicall.dialer import metrics as m
 from aicall.dialer.campaign_state import advance_campaigns
 from aicall.dialer.claims import claim_due_calls
+from aicall.dialer.clock import SYSTEM_CLOCK, Clock
+from aicall.dialer.options import DialerOptions
 from aicall.dialer.policy import DO_NOT_CALL, INTERRUPTED, OTP_EXPIRED
-from aicall.dialer.results import ClaimedCall, FinishedCall, StartedCall, store_results
+from aicall.dialer.request import build_request
+from aicall.dialer.results import store_results
 from aicall.dialer.snapshot import CampaignCache
+from aicall.dialer.starts import StartSchedule
 from aicall.dialer.trunkwatch import note_trunk_down, probe_down_trunks, update_trunk_gauges
-from aicall.telephony.base import (
-    NORMAL_TEMPORARY_FAILURE,
-    CallOutcome,
-    CallRequest,
-    Carrier,
-)
+from aicall.dialer.types import ClaimedCall, FinishedCall, StartedCall
+from aicall.telephony.base import NORMAL_TEMPORARY_FAILURE, CallOutcome, Carrier
 from aicall.telephony.sip.options import ProbeResult
 
+__all__ = ["Dialer", "DialerOptions", "build_request"]
+
 log = logging.getLogger("aicall.dialer")
-# Calls that may start closer together than 1/cps to make up for a late event loop.
-_CATCH_UP_GAPS = 2
 T = TypeVar("T")
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return timezone.now()
-
-
-@dataclass
-class DialerOptions:
-    max_calls: int = 20000
-    claim_batch: int = 500
-    poll_seconds: float = 0.5
-    flush_seconds: float = 0.1
-    heartbeat_seconds: float = 5.0
-    dead_after_seconds: float = 30.0
-    drain_seconds: float = 50.0
-    refresh_seconds: float = 5.0
-
-    @classmethod
-    def from_settings(cls, **overrides: Any) -> DialerOptions:
-        conf = settings.AICALL
-        values: dict[str, Any] = {
-            "max_calls": int(conf["DIALER_MAX_CALLS"]),
-            "claim_batch": int(conf["DIALER_CLAIM_BATCH"]),
-            "poll_seconds": float(conf["DIALER_POLL_SECONDS"]),
-            "heartbeat_seconds": float(conf["DIALER_HEARTBEAT_SECONDS"]),
-            "dead_after_seconds": float(conf["DIALER_DEAD_AFTER_SECONDS"]),
-            "drain_seconds": float(conf["DIALER_DRAIN_SECONDS"]),
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-
-def build_request(claimed: ClaimedCall) -> CallRequest:
-    """The carrier's request for a claimed call: script filled in for this contact."""
-    campaign = claimed.campaign
-    values = contact_values(
-        phone_e164=claimed.phone_e164,
-        danh_xung=claimed.danh_xung,
-        ho_ten=claimed.ho_ten,
-        otp_code=claimed.otp_code,
-        custom_fields=claimed.custom_fields,
-    )
-    return CallRequest(
-        call_id=claimed.call_id,
-        attempt=claimed.attempt,
-        callee_e164=claimed.phone_e164,
-        caller_id=campaign.effective_caller_id,
-        script_text=render_script(campaign.script, values),
-        otp_code=claimed.otp_code if campaign.is_otp else "",
-        otp_repeat_count=campaign.otp_repeat_count,
-        otp_wording=campaign.otp_wording,
-        otp_digit_clips=campaign.otp_digit_clips,
-        audio_path=campaign.audio_path,
-        audio_seconds=campaign.audio_seconds,
-        voice=campaign.voice,
-        speech_rate=campaign.speech_rate,
-        ivr_menu=campaign.ivr_menu,
-        ring_timeout_seconds=float(campaign.ring_timeout_seconds),
-        record=campaign.record,
-        trunk=campaign.trunk.config if campaign.trunk else None,
-    )
 
 
 class Dialer:
@@ -131,7 +60,7 @@ class Dialer:
     ) -> None:
         self.carrier = carrier
         self.options = options or DialerOptions.from_settings()
-        self.clock: Clock = clock or SystemClock()
+        self.clock: Clock = clock or SYSTEM_CLOCK
         self.name = name or liveness.new_dialer_name()
         self.cache = CampaignCache(self.options.refresh_seconds)
         self.active: set[asyncio.Task[None]] = set()
@@ -147,11 +76,10 @@ class Dialer:
         self._flush_now = asyncio.Event()
         self._db: ThreadPoolExecutor | None = None
         self._rotate = 0
-        self._next_start: dict[str, float] = {}
+        self._starts = StartSchedule(self.clock)
         # Trunk health only matters for real calls: a dialer forced onto the sandbox
         # places calls on no trunk, so it neither skips down trunks nor probes them.
         self.trunk_health = carrier.name != "sandbox"
-        self._start_turns: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # -- the database thread -------------------------------------------------------------
 
@@ -243,7 +171,7 @@ class Dialer:
                 pass
 
     async def _claim_round(self, limit: int) -> bool:
-        started = time.perf_counter()
+        begun_mono = self.clock.mono()
         self._rotate += 1
         result = await self.db(
             claim_due_calls,
@@ -253,11 +181,12 @@ class Dialer:
             key_of=self.cache.pacing_keys(),
             limit=limit,
             now=self.clock.now(),
+            now_epoch=self.clock.epoch(),
             horizon_seconds=self.options.poll_seconds + 0.05,
             rotate=self._rotate,
             trunk_health=self.trunk_health,
         )
-        m.CLAIM_LATENCY.observe(time.perf_counter() - started)
+        m.CLAIM_LATENCY.observe(self.clock.mono() - begun_mono)
         if result.do_not_call:
             m.CALLS_NOT_PLACED.labels(DO_NOT_CALL).inc(result.do_not_call)
         for claimed in result.claimed:
@@ -274,7 +203,7 @@ class Dialer:
         answered_at: datetime | None = None
         counted = False
         try:
-            await self._wait_for_slot(claimed)
+            await self._starts.wait_for_slot(claimed)
             request = build_request(claimed)
             carrier_name = self.carrier.name_for(request)
             placed_at = self.clock.now()
@@ -324,32 +253,6 @@ class Dialer:
         if len(self._finished) >= self.options.claim_batch:
             self._flush_now.set()
 
-    async def _wait_for_slot(self, claimed: ClaimedCall) -> None:
-        """Sleep until the call's start slot, and keep this process's starts on one trunk
-        1/cps apart on average, never in a burst.
-
-        Calls of one pacing key take turns (an asyncio.Lock is first come, first served,
-        and calls are created in slot order): only one of them sleeps at a time. Letting
-        every waiting call sleep and check again woke hundreds of them for each start that
-        ran late, ~40 % of a paced dialer's CPU (py-spy, 500 calls/s on PostgreSQL).
-
-        The next start is due one gap after this one's scheduled time, not after the moment
-        the event loop got round to it: timed from the actual start, every late wake-up
-        (~0.5-1 ms) was lost for good, and 500 calls/s became ~370. After a longer stall
-        at most `_CATCH_UP_GAPS` calls start closer together than the gap.
-        """
-        key = claimed.campaign.pacing_key
-        if claimed.min_gap_seconds <= 0 and claimed.start_at <= time.time():
-            return  # no rate limit, no slot to wait for
-        async with self._start_turns[key]:
-            due = max(claimed.start_at, self._next_start.get(key, 0.0))
-            delay = due - time.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            gap = claimed.min_gap_seconds
-            if gap > 0:
-                self._next_start[key] = max(due, time.time() - _CATCH_UP_GAPS * gap) + gap
-
     async def _drain(self) -> None:
         if self.active:
             _, pending = await asyncio.wait(set(self.active), timeout=self.options.drain_seconds)
@@ -379,7 +282,7 @@ class Dialer:
         started, self._started = self._started, []
         if self._abandoned:
             return
-        begun = time.perf_counter()
+        begun_mono = self.clock.mono()
         try:
             stats = await self.db(store_results, self.name, finished, started, self.clock.now())
         except Exception:
@@ -388,7 +291,7 @@ class Dialer:
             self._started[:0] = started
             await asyncio.sleep(self.options.flush_seconds)
             return
-        m.STORE_LATENCY.observe(time.perf_counter() - begun)
+        m.STORE_LATENCY.observe(self.clock.mono() - begun_mono)
         m.CALLS_RETRIED.inc(stats.retried)
         self.stored_total += stats.final + stats.retried
         for trunk_id in stats.trunks_down:
@@ -448,8 +351,9 @@ class Dialer:
 
 
 def _update_progress_gauges(campaign_ids: list[int]) -> None:
-    for campaign_id in campaign_ids[:200]:
-        for progress, count in campaign_progress(campaign_id).items():
+    """Live counts of the running campaigns, in one grouped query (not one a campaign)."""
+    for campaign_id, counts in campaigns_progress(campaign_ids[:200]).items():
+        for progress, count in counts.items():
             if progress == "total":
                 continue  # the sum of the others: beside them, sum() would count twice
             m.CAMPAIGN_CALLS.labels(str(campaign_id), progress).set(count)

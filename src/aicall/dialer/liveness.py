@@ -18,11 +18,16 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from aicall.calls.models import Call, CallStatus, in_flight_only
+from aicall.calls.dialing import (
+    has_expired_calls,
+    in_flight_owners,
+    lock_expired_calls,
+    lock_in_flight,
+)
 from aicall.campaigns.models import Campaign, CampaignType
 from aicall.dialer.models import DialerProcess
 from aicall.dialer.policy import OTP_EXPIRED
-from aicall.dialer.results import settle_interrupted, settle_unplaced
+from aicall.dialer.settle import settle_interrupted, settle_unplaced
 from aicall.dialer.snapshot import campaign_infos
 
 log = logging.getLogger("aicall.dialer")
@@ -107,12 +112,7 @@ def alive_dialers(dead_after_seconds: float) -> set[str]:
 def recover_orphans(me: str, dead_after_seconds: float, now: datetime) -> tuple[int, int]:
     """Settle calls in flight on dialers that are gone. Returns (finished, retried)."""
     alive = alive_dialers(dead_after_seconds) | {me}
-    owners = set(
-        in_flight_only(Call.objects.all())
-        .exclude(claimed_by__in=alive)
-        .values_list("claimed_by", flat=True)
-        .distinct()
-    )
+    owners = in_flight_owners(alive)
     if not owners:
         return 0, 0
     DialerProcess.objects.filter(name__in=owners, stopped_at__isnull=True).update(
@@ -121,20 +121,11 @@ def recover_orphans(me: str, dead_after_seconds: float, now: datetime) -> tuple[
     finished = retried = 0
     while True:
         with transaction.atomic():
-            rows = list(
-                in_flight_only(Call.objects.select_for_update(skip_locked=True))
-                .filter(claimed_by__in=owners)
-                .values_list(
-                    "id", "attempt_count", "phone_e164", "claimed_at", "campaign_id", "created_at"
-                )[:RECOVERY_BATCH]
-            )
+            rows = lock_in_flight(owners, RECOVERY_BATCH)
             if not rows:
                 break
-            campaign_of = {r[0]: r[4] for r in rows}
-            infos = campaign_infos(set(campaign_of.values()))
-            done, again = settle_interrupted(
-                [(r[0], r[1], r[2], r[3], r[5]) for r in rows], infos, campaign_of, now
-            )
+            infos = campaign_infos({row.campaign_id for row in rows})
+            done, again = settle_interrupted(rows, infos, now)
             finished += done
             retried += again
         if len(rows) < RECOVERY_BATCH:
@@ -161,15 +152,12 @@ def expire_otp_calls(now: datetime) -> int:
     infos = None
     for campaign_id, expiry in expiries.items():
         cutoff = now - timedelta(seconds=expiry)
-        due = Call.objects.filter(
-            campaign_id=campaign_id, status=CallStatus.QUEUED, created_at__lt=cutoff
-        )
         # A read first: on SQLite every transaction takes the write lock, and most
         # campaigns have nothing to expire on most heartbeats.
-        if not due.exists():
+        if not has_expired_calls(campaign_id, cutoff):
             continue
         with transaction.atomic():
-            ids = list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:5000])
+            ids = lock_expired_calls(campaign_id, cutoff, 5000)
             if not ids:
                 continue
             infos = infos or campaign_infos(set(expiries))

@@ -28,12 +28,12 @@ class PacingBucket(models.Model):
 
     Dialers lock this row (SELECT ... FOR UPDATE) while they claim calls for the trunk, which
     also serialises the in-flight counts behind max channels and per-campaign concurrency.
-    `next_slot_at` (epoch seconds) is when the next call may start: claims take evenly spaced
+    `next_slot_epoch` (epoch seconds) is when the next call may start: claims take evenly spaced
     start slots from it (a GCRA), so the rate holds across processes.
     """
 
     key = models.CharField(max_length=64, unique=True)  # "trunk:<id>" or "sandbox"
-    next_slot_at = models.FloatField(default=0.0)
+    next_slot_epoch = models.FloatField(default=0.0)
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.models import Campaign
-from aicall.dialer.engine import build_request
-from aicall.dialer.results import ClaimedCall
+from aicall.dialer.request import build_request
 from aicall.dialer.snapshot import campaign_info
+from aicall.dialer.types import ClaimedCall
 from aicall.lib.phones import to_e164
 from aicall.speech.clips import default_engine, join_wav
 from aicall.telephony.prompts import engine_for, opening_clips
@@ -51,7 +51,7 @@ def sample_call(
         danh_xung=str(fields.get("danh_xung") or ""),
         ho_ten=str(fields.get("ho_ten") or ""),
         custom_fields={k: v for k, v in fields.items() if k not in _NAMED},
-        start_at=0.0,
+        start_epoch=0.0,
         claimed_at=timezone.now(),
     )
 

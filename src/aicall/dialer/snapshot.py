@@ -20,7 +20,7 @@ from aicall.campaigns.queries import digit_recordings_of
 from aicall.speech.clips import OtpWording
 from aicall.telephony.base import TrunkConfig
 from aicall.telephony.models import Trunk
-from aicall.telephony.trunks import trunk_config
+from aicall.telephony.trunks import route_trunk_id, trunk_config
 
 SANDBOX_KEY = "sandbox"
 
@@ -72,15 +72,6 @@ class CampaignInfo:
     def effective_caller_id(self) -> str:
         """The number placed from: the campaign's caller ID, else the trunk's."""
         return self.caller_id or (self.trunk.caller_id if self.trunk else "")
-
-    def as_campaign(self) -> Campaign:
-        """An unsaved Campaign carrying what the webhook outbox reads."""
-        return Campaign(
-            id=self.id,
-            owner_id=self.owner_id,
-            webhook_url=self.webhook_url,
-            webhook_call_started=self.webhook_call_started,
-        )
 
 
 def pacing_limits(key: str, trunks: dict[int, TrunkInfo]) -> tuple[int, float]:
@@ -138,7 +129,8 @@ def campaign_info(c: Campaign) -> CampaignInfo:
 
 
 def _info(c: Campaign, trunks: dict[int, TrunkInfo], default_trunk: int | None) -> CampaignInfo:
-    trunk_id = c.trunk_id or (c.owner.default_trunk_id if trunks else None) or default_trunk
+    owner_trunk = c.owner.default_trunk_id if trunks else None  # no owner read without trunks
+    trunk_id = route_trunk_id(c.trunk_id, owner_trunk, default_trunk, trunks.__contains__)
     return CampaignInfo(
         id=c.pk,
         owner_id=c.owner_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aicall.telephony.base import TrunkConfig
@@ -50,18 +51,39 @@ def trunk_config(trunk: Trunk, _seen: frozenset[int] = frozenset()) -> TrunkConf
     )
 
 
+def route_trunk_id(
+    campaign_trunk_id: int | None,
+    owner_trunk_id: int | None,
+    default_trunk_id: int | None,
+    exists: Callable[[int], bool],
+) -> int | None:
+    """The one routing rule: the campaign's own trunk, else its owner's default trunk,
+    else the default trunk (the first of those that `exists`); None: the sandbox.
+
+    `trunk_for` applies it with the database, the dialer's snapshot with its cached trunks.
+    """
+    for trunk_id in (campaign_trunk_id, owner_trunk_id, default_trunk_id):
+        if trunk_id and exists(trunk_id):
+            return trunk_id
+    return None
+
+
+def routed_trunk(campaign_trunk_id: int | None, owner_trunk_id: int | None) -> Trunk | None:
+    """The trunk a campaign with these settings goes through (see `route_trunk_id`)."""
+    named = [i for i in (campaign_trunk_id, owner_trunk_id) if i]
+    found = Trunk.objects.in_bulk(named) if named else {}
+    default = Trunk.objects.filter(is_default=True).order_by("id").first()
+    if default is not None:
+        found[default.pk] = default
+    chosen = route_trunk_id(
+        campaign_trunk_id, owner_trunk_id, default.pk if default else None, found.__contains__
+    )
+    return found[chosen] if chosen else None
+
+
 def trunk_for(campaign: Any) -> Trunk | None:
-    """The campaign's own trunk, else its owner's default trunk, else the default trunk."""
-    if campaign.trunk_id:
-        trunk = Trunk.objects.filter(pk=campaign.trunk_id).first()
-        if trunk is not None:
-            return trunk
-    owner_trunk_id = getattr(campaign.owner, "default_trunk_id", None)
-    if owner_trunk_id:
-        trunk = Trunk.objects.filter(pk=owner_trunk_id).first()
-        if trunk is not None:
-            return trunk
-    return Trunk.objects.filter(is_default=True).first()
+    """The trunk `campaign` goes through (see `route_trunk_id`)."""
+    return routed_trunk(campaign.trunk_id, getattr(campaign.owner, "default_trunk_id", None))
 
 
 def trunk_config_for(campaign: Any) -> TrunkConfig | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -147,7 +148,7 @@ class EdgeSupervisor:
         logfile = open(self.edge.run_dir / "kamailio.log", "ab")  # noqa: SIM115 - child keeps it
         try:
             self.process = subprocess.Popen(
-                [self.edge.binary, "-DD", "-E", "-f", str(self.edge.cfg_path)],
+                [*_raised_priority(), self.edge.binary, "-DD", "-E", "-f", str(self.edge.cfg_path)],
                 stdin=subprocess.DEVNULL,
                 stdout=logfile,
                 stderr=logfile,
@@ -314,6 +315,21 @@ class EdgeSupervisor:
                         self.rpc("uac.reg_refresh", trunk.uuid)
                     # Keep the record's next delay; `due` 0 arms it again on the next failure.
                     self._retry[trunk.uuid] = (0.0, min(delay * 2, MAX_REREGISTER_SECONDS))
+
+
+EDGE_NICE = -5
+
+
+def _raised_priority() -> list[str]:
+    """`nice -n -5`, to put Kamailio ahead of the media workers for the CPU.
+
+    It needs ~5% of a core at 50 new calls/s, but beside a hundred busy workers an equal
+    share left its relays waiting in the run queue (setups up to seconds while direct calls
+    took 0.1 s). `nice` execs Kamailio (same pid, its children inherit the priority); without
+    CAP_SYS_NICE it only warns and runs it as is.
+    """
+    path = shutil.which("nice")
+    return [path, "-n", str(EDGE_NICE)] if path else []
 
 
 def _rows(trunks: list[EdgeTrunk], edge: EdgeSettings) -> dict[str, str]:
