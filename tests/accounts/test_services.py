@@ -58,3 +58,11 @@ def test_an_expired_or_forged_token_finds_no_account(user, settings):
     assert user_for_access_token(token[:-2] + ("AA" if token[-2:] != "AA" else "BB")) is None
     for junk in (None, "", 7, "x" * 2049):
         assert user_for_access_token(junk) is None
+
+
+def test_an_account_is_found_by_its_email_in_any_case(user, other_user):
+    from aicall.accounts.queries import account_by_email
+
+    assert account_by_email("OWNER@example.com") == user
+    assert account_by_email("other@example.com") == other_user
+    assert account_by_email("nobody@example.com") is None

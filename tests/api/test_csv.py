@@ -88,3 +88,62 @@ def test_csv_default_range_and_errors_stay_json(user, other_user, token):
         {"format": "csv", "access_token": token, "end_time": "1000"},
     )
     assert b"".join(empty.streaming_content) == (",".join(COLUMNS) + "\r\n").encode()
+
+
+def test_csv_download_carries_an_etag_and_answers_304_while_unchanged(user, other_user, token):
+    first, _ = _dataset(user, other_user)
+    client = Client()
+    path = f"/api/campaigns/{first.pk}/export"
+    since = str(int((T0 - timedelta(hours=1)).timestamp() * 1000))
+    params = {"access_token": token, "format": "csv", "start_time": since}
+    download = client.get(path, params)
+    etag = download["ETag"]
+    assert etag.startswith('"') and download["Cache-Control"] == "no-store"
+    assert len(_csv_rows(download)) == 822  # two thirds of 1,234: first's calls
+    same = client.get(path, params, headers={"If-None-Match": etag})
+    assert same.status_code == 304 and same.content == b""
+    assert same["ETag"] == etag and same["Cache-Control"] == "no-store"
+    # The JSON page of the same query is another representation, with another tag.
+    assert client.get(path, {"access_token": token, "start_time": since})["ETag"] != etag
+    # Another account's new call changes nothing; a new call of this campaign does.
+    theirs = do_create_campaign(other_user.pk, {"name": "t2", "campaign_type": "ivr"})
+    finished_call(theirs, "+84901234568", T0)
+    assert client.get(path, params, headers={"If-None-Match": etag}).status_code == 304
+    finished_call(first, "+84901234569", T0 + timedelta(hours=1))
+    changed = client.get(path, params, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    assert len(_csv_rows(changed)) == 823
+    # The call-log's download has its own tag, and honours it too.
+    log = client.get("/api/users/call-log", params)
+    assert log["ETag"] not in (etag, changed["ETag"])
+    again = client.get("/api/users/call-log", params, headers={"If-None-Match": log["ETag"]})
+    assert again.status_code == 304
+
+
+def test_csv_only_paths_answer_the_same_download(user, other_user, token):
+    first, _ = _dataset(user, other_user)
+    theirs = do_create_campaign(other_user.pk, {"name": "t3", "campaign_type": "ivr"})
+    client = Client()
+    since = str(int((T0 - timedelta(hours=1)).timestamp() * 1000))
+    params = {"access_token": token, "start_time": since}
+    pairs = [
+        (f"/api/campaigns/{first.pk}/export.csv", f"/api/campaigns/{first.pk}/export"),
+        ("/api/users/call-log.csv", "/api/users/call-log"),
+    ]
+    for csv_path, json_path in pairs:
+        plain = client.get(csv_path, params)
+        same = client.get(json_path, {**params, "format": "csv"})
+        assert plain.status_code == 200 and plain["Content-Type"] == "text/csv; charset=utf-8"
+        rows = _csv_rows(plain)
+        assert rows == _csv_rows(same) and len(rows) > 400
+        assert plain["ETag"] == same["ETag"]
+        assert (
+            client.get(csv_path, params, headers={"If-None-Match": plain["ETag"]}).status_code
+            == 304
+        )
+    # Another account's campaign is "01", a bad token "401": JSON, as on export.
+    refused = client.get(f"/api/campaigns/{theirs.pk}/export.csv", params)
+    assert refused.status_code == 404 and refused.json()["code"] == "01"
+    for path, _ in pairs:
+        denied = client.get(path, {"access_token": "nope"})
+        assert denied.status_code == 401 and denied.json()["code"] == "401"

@@ -88,3 +88,10 @@ def test_an_import_stores_every_column_as_the_orm_would(db, ivr_campaign):
         "Nguyễn Văn A",
     )
     assert call.created_at == call.due_at and call.owner_id == ivr_campaign.owner_id
+
+
+def test_a_webhook_event_carries_the_export_rows_fields_by_name():
+    from aicall.calls.events import CallEvent
+    from aicall.calls.queries import ExportRow
+
+    assert CallEvent._fields[: len(ExportRow._fields)] == ExportRow._fields

@@ -144,8 +144,10 @@ def list_window(params: Any) -> tuple[int, int]:
     return min(limit, LIST_LIMIT_CAP), offset
 
 
+def json_request(schema: dict) -> dict:
+    """An OpenAPI requestBody: required, JSON, of this schema."""
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 def body_schema(schema: type[Schema]) -> dict:
-    return {
-        "required": True,
-        "content": {"application/json": {"schema": schema.model_json_schema()}},
-    }
+    return json_request(schema.model_json_schema())

@@ -1,9 +1,18 @@
-"""Shapes of the campaign-management extension, for the OpenAPI description."""
+"""Shapes of the campaign-management extension, for the OpenAPI description.
+
+The handlers read bodies by hand (api/bodies.py), so these shapes only describe them; the
+limits in them are campaigns/limits.py's, the ones the services enforce.
+"""
+
+from typing import Any
 
 from ninja import Schema
 from pydantic import Field
 
+from aicall.accounts.callerids import CALLER_ID
 from aicall.campaigns.limits import INT_LIMITS, TEXT_LIMITS
+from aicall.campaigns.models import CampaignType
+from aicall.speech.voices import VOICES
 
 
 class CampaignSettingsIn(Schema):
@@ -51,6 +60,51 @@ class CampaignSettingsIn(Schema):
         None, ge=INT_LIMITS["otp_pause_ms"][0], le=INT_LIMITS["otp_pause_ms"][1]
     )
     otp_recorded_digits: bool | None = None
+
+
+_TOKEN_PROPERTY = {
+    "type": "string",
+    "description": "The access_token, if it travels in the body (or use the query string "
+    "or `Authorization: Bearer`).",
+}
+_PATTERNS = {
+    "calling_hours": r"^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$",
+    "calling_weekdays": r"^[0-6]{1,7}$",
+    "caller_id": f"^$|{CALLER_ID.pattern}",  # empty: the trunk's own caller ID
+}
+
+
+def _value_branch(prop: dict[str, Any]) -> dict[str, Any]:
+    """The non-null branch of a `X | None` property (pydantic writes it as anyOf)."""
+    for branch in prop.get("anyOf", []):
+        if branch.get("type") != "null":
+            return branch
+    return prop
+
+
+def settings_schema(*, create: bool) -> dict[str, Any]:
+    """The JSON schema of a create (`create=True`) or update body.
+
+    Unknown fields are refused (`additionalProperties: false`, answer `400` with `field`);
+    `null` means "leave as it is" (create: the default). The sizes and ranges are the
+    fields' own (campaigns/limits.py); patterns and enums are added here.
+    """
+    schema = CampaignSettingsIn.model_json_schema()
+    props = schema["properties"]
+    for name, pattern in _PATTERNS.items():
+        _value_branch(props[name])["pattern"] = pattern
+    _value_branch(props["voice"])["enum"] = list(VOICES)
+    _value_branch(props["campaign_type"])["enum"] = list(CampaignType.values)
+    props["access_token"] = _TOKEN_PROPERTY
+    schema["additionalProperties"] = False
+    if create:
+        schema["title"] = "CampaignCreateIn"
+        for name in ("name", "campaign_type"):
+            props[name] = {**_value_branch(props[name]), "title": props[name].get("title")}
+            props[name].pop("default", None)
+        props["name"]["minLength"] = 1
+        schema["required"] = ["name", "campaign_type"]
+    return schema
 
 
 class Progress(Schema):

@@ -13,7 +13,14 @@ from ninja import Router
 
 from aicall.api import campaign_schemas as s
 from aicall.api.auth import account_and_campaign, account_of
-from aicall.api.bodies import PAGING_PARAMS, TOKEN_PARAM, body_schema, json_body, list_window
+from aicall.api.bodies import (
+    PAGING_PARAMS,
+    TOKEN_PARAM,
+    body_schema,
+    json_body,
+    json_request,
+    list_window,
+)
 from aicall.api.responses import fail, ok
 from aicall.calls.queries import campaign_progress
 from aicall.campaigns.models import Campaign
@@ -131,7 +138,7 @@ def list_campaigns(request: HttpRequest) -> HttpResponse:
 @router.post(
     "/campaigns",
     response={200: s.CampaignSuccess, **_FAIL},
-    openapi_extra={**_TOKEN, "requestBody": body_schema(s.CampaignSettingsIn)},
+    openapi_extra={**_TOKEN, "requestBody": json_request(s.settings_schema(create=True))},
     summary="Create a campaign (stopped; `name` and `campaign_type` required)",
 )
 def create_campaign(request: HttpRequest) -> HttpResponse:
@@ -159,7 +166,7 @@ def read_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:
 @router.patch(
     "/campaigns/{campaign_id}",
     response={200: s.CampaignSuccess, **_FAIL},
-    openapi_extra={**_TOKEN, "requestBody": body_schema(s.CampaignSettingsIn)},
+    openapi_extra={**_TOKEN, "requestBody": json_request(s.settings_schema(create=False))},
     summary="Change some settings (fields left out keep their value)",
 )
 def update_campaign(request: HttpRequest, campaign_id: str) -> HttpResponse:

@@ -4,15 +4,22 @@ Text cells a spreadsheet would evaluate as a formula are neutralised (lib/spread
 A download is the whole time range: `limit` and `offset` are ignored (a customer pressing
 "download" expects every call of the period, not the first page of ten). Rows are read from
 the database in chunks while they are sent, so a million rows take the memory of a chunk.
+
+A download carries an `ETag` (`If-None-Match` gets 304) like the JSON pages. The body
+cannot be hashed before it is streamed, so the tag is derived from which calls the range
+holds: a finished call never changes again and leaves the range only when deleted, so the
+count, the largest id and the sum of the ids name the rows, hence the bytes.
 """
 
 import csv
+import hashlib
 from collections.abc import AsyncIterator, Iterator
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
-from django.db.models import QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
+from django.db.models import Count, Max, QuerySet, Sum
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.cache import get_conditional_response
 
 from aicall.calls.models import Call
 from aicall.calls.queries import iter_call_objects
@@ -70,12 +77,30 @@ def wants_csv(params) -> bool:
     return str(params.get("format", "")).lower() == "csv"
 
 
+# Part of every tag: a change of the columns or their format must change the tags.
+_FORMAT = "csv-1:" + ",".join(COLUMNS)
+
+
+def csv_etag(calls: QuerySet[Call]) -> str:
+    """A strong ETag for the CSV of `calls` (finished calls; see the module's doc)."""
+    rows = calls.order_by().aggregate(n=Count("id"), top=Max("id"), ids=Sum("id"))
+    seed = f"{_FORMAT}:{rows['n']}:{rows['top']}:{rows['ids']}".encode()
+    return '"' + hashlib.blake2b(seed, digest_size=16).hexdigest() + '"'
+
+
 def csv_download(
     request: HttpRequest, calls: QuerySet[Call], filename: str
-) -> StreamingHttpResponse:
+) -> HttpResponse | StreamingHttpResponse:
+    etag = csv_etag(calls)
+    unchanged = get_conditional_response(request, etag=etag)
+    if unchanged is not None:  # 304: the client's copy is current
+        unchanged["ETag"] = etag
+        unchanged["Cache-Control"] = "no-store"
+        return unchanged
     lines = csv_lines(calls)
     content = _async_lines(lines) if isinstance(request, ASGIRequest) else lines
     response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
+    response["ETag"] = etag
     return response

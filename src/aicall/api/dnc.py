@@ -6,7 +6,7 @@ from ninja import Router
 
 from aicall.api import campaign_schemas as s
 from aicall.api.auth import account_of
-from aicall.api.bodies import PAGING_PARAMS, TOKEN_PARAM, body_schema, json_body, list_window
+from aicall.api.bodies import PAGING_PARAMS, TOKEN_PARAM, json_body, json_request, list_window
 from aicall.api.responses import fail, ok
 from aicall.calls.models import DoNotCall
 from aicall.calls.services import do_add_do_not_call, do_remove_do_not_call
@@ -17,6 +17,12 @@ router = Router(tags=["Do-not-call list (extension)"])
 
 _FAIL = {400: s.FieldFailure, 401: s.FieldFailure, 429: s.FieldFailure}
 MAX_NUMBERS = 10_000
+
+
+def _numbers_body() -> dict:
+    schema = s.DoNotCallIn.model_json_schema()
+    schema["properties"]["phone_numbers"].update(minItems=1, maxItems=MAX_NUMBERS)
+    return json_request(schema)
 
 
 @router.get(
@@ -55,7 +61,7 @@ def _numbers(body: object) -> list[str] | HttpResponse:
 @router.post(
     "/do-not-call",
     response={200: s.DoNotCallChange, **_FAIL},
-    openapi_extra={"parameters": [TOKEN_PARAM], "requestBody": body_schema(s.DoNotCallIn)},
+    openapi_extra={"parameters": [TOKEN_PARAM], "requestBody": _numbers_body()},
     summary="Add numbers (all valid or none added); already listed ones are kept as they are",
 )
 def add_numbers(request: HttpRequest) -> HttpResponse:
@@ -74,7 +80,7 @@ def add_numbers(request: HttpRequest) -> HttpResponse:
 @router.post(
     "/do-not-call/remove",
     response={200: s.DoNotCallChange, **_FAIL},
-    openapi_extra={"parameters": [TOKEN_PARAM], "requestBody": body_schema(s.DoNotCallIn)},
+    openapi_extra={"parameters": [TOKEN_PARAM], "requestBody": _numbers_body()},
     summary="Take numbers off the list; `results` lists the ones that were on it",
 )
 def remove_numbers(request: HttpRequest) -> HttpResponse:

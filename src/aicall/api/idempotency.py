@@ -29,12 +29,14 @@ from aicall.calls.models import IdempotentImport
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
-MSG_BAD_KEY = "Idempotency-Key must be 1 to 200 printable ASCII characters"
+KEY_MAX_CHARS = 200
+KEY_PATTERN = rf"^[\x21-\x7e]{{1,{KEY_MAX_CHARS}}}$"  # printable ASCII, no spaces
+MSG_BAD_KEY = f"Idempotency-Key must be 1 to {KEY_MAX_CHARS} printable ASCII characters"
 MSG_CONFLICT = (
     "Idempotency-Key was already used for a different request in the last 24 hours; "
     "use a new key for new contacts"
 )
-_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+_KEY = re.compile(KEY_PATTERN)
 
 
 def request_fingerprint(campaign_id: int, contacts: list) -> str:

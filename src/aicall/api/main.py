@@ -2,9 +2,10 @@
 
 import logging
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import Swagger
 from ninja.errors import HttpError, ValidationError
 
@@ -13,6 +14,7 @@ from aicall.api.auth import Refused
 from aicall.api.bodies import MalformedBody
 from aicall.api.campaigns import router as campaigns_router
 from aicall.api.dnc import router as dnc_router
+from aicall.api.downloads import router as downloads_router
 from aicall.api.openapi import DocumentedAPI
 from aicall.api.original import router as original_router
 from aicall.api.ratelimit import RateLimited, too_many
@@ -47,7 +49,10 @@ Extensions (ours, additive; the four original endpoints answer exactly as before
   `GET /campaigns/{id}/preview.wav` (listen before launch), `/recorded-digits` (the
   account's own recordings of 0-9 for OTP codes).
 - `format=csv` on export and call-log streams every call of the time range as CSV (same
-  columns as the call objects; `limit`/`offset` do not apply to a download).
+  columns as the call objects; `limit`/`offset` do not apply to a download); the same
+  download is `GET /campaigns/{id}/export.csv` and `GET /users/call-log.csv`, which answer
+  only `text/csv` (for generated clients). Export pages and downloads carry an `ETag`;
+  `If-None-Match` gets 304 while nothing changed.
 - Webhooks per campaign (`webhook_url`, `webhook_secret`, `webhook_call_started`): signed
   POSTs `{"event": "call.finished"|"call.started", "data": {<call object>, campaign_id,
   attempt}}` with Standard Webhooks headers `webhook-id`, `webhook-timestamp`,
@@ -74,6 +79,7 @@ api.add_router("/", original_router)
 api.add_router("/", campaigns_router)
 api.add_router("/", dnc_router)
 api.add_router("/", audio_router)
+api.add_router("/", downloads_router)
 
 
 @api.exception_handler(Refused)
@@ -84,6 +90,15 @@ def refused(request: HttpRequest, exc: Refused) -> HttpResponse:
 @api.exception_handler(MalformedBody)
 def malformed(request: HttpRequest, exc: MalformedBody) -> HttpResponse:
     return fail("400", str(exc), 400, field="body")
+
+
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(TooManyFilesSent)
+def unreadable_form(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A form body Django cannot parse (e.g. multipart without a boundary) is the body's
+    # fault, wherever the view first touched request.POST or request.FILES.
+    return fail("400", f"the form body cannot be read: {exc}"[:200], 400, field="body")
 
 
 @api.exception_handler(RequestDataTooBig)

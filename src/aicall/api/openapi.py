@@ -6,9 +6,12 @@ middleware and exception handlers produce. A client generated from /api/openapi.
 know all of them, so they are added here, in one pass over the generated document.
 """
 
+import copy
 from typing import Any
 
 from ninja import NinjaAPI
+
+from aicall.api.idempotency import HEADER, KEY_MAX_CHARS, KEY_PATTERN
 
 FAILURE_REF = {"$ref": "#/components/schemas/Failure"}
 FAILURE_SCHEMA = {
@@ -53,12 +56,36 @@ REPLAYED = {
     }
 }
 IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
+    "name": HEADER,
     "in": "header",
     "required": False,
-    "schema": {"type": "string", "maxLength": 255},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": KEY_MAX_CHARS,
+        "pattern": KEY_PATTERN,
+    },
     "description": "Extension: a repeat with the same key and the same contacts within 24 "
     "hours returns the first answer and calls nobody again; other contacts are code 409.",
+}
+
+ETAG = {
+    "ETag": {
+        "schema": {"type": "string"},
+        "description": "Send it back in `If-None-Match`: 304 while the answer is unchanged.",
+    },
+    "Cache-Control": {"schema": {"type": "string", "enum": ["no-store"]}},
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "An `ETag` of an earlier answer to the same request: 304 if still current.",
+}
+NOT_MODIFIED = {
+    "description": "Not modified: the `If-None-Match` tag is still current (no body).",
+    "headers": ETAG,
 }
 
 FAILURES = {
@@ -74,6 +101,7 @@ FAILURES = {
 COMMON_FAILURES = ("400", "401", "413", "429", "503")
 ORIGINAL_FAILURES = ("400", "401", "404", "409", "413", "429", "503")
 CSV_OPERATIONS = {"/api/campaigns/{campaign_id}/export", "/api/users/call-log"}
+CSV_ONLY_OPERATIONS = {"/api/campaigns/{campaign_id}/export.csv", "/api/users/call-log.csv"}
 IMPORT_PATH = "/api/campaigns/{campaign_id}/import"
 TOKEN_PATH = "/api/users/generate-access-token"
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -114,6 +142,10 @@ def _enrich_operation(path: str, operation: dict[str, Any]) -> None:
         responses["200"].setdefault("content", {})["text/csv"] = {
             "schema": {"type": "string"},
         }
+    if path in CSV_OPERATIONS | CSV_ONLY_OPERATIONS and "200" in responses:
+        responses["200"]["headers"].update(ETAG)
+        responses["304"] = NOT_MODIFIED
+        operation.setdefault("parameters", []).append(IF_NONE_MATCH)
     if path == IMPORT_PATH:
         params = operation.setdefault("parameters", [])
         if not any(p.get("name") == IDEMPOTENCY_KEY["name"] for p in params):
@@ -124,15 +156,52 @@ def _enrich_operation(path: str, operation: dict[str, Any]) -> None:
         operation["requestBody"]["required"] = True
 
 
+def _local_refs_to_components(node: Any) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            node = {**node, "$ref": "#/components/schemas/" + ref.removeprefix("#/$defs/")}
+        return {key: _local_refs_to_components(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_local_refs_to_components(value) for value in node]
+    return node
+
+
+def _named_request_body(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """A request body schema (built by hand from a pydantic model, with its own `$defs`)
+    becomes a named component, its `$defs` too: generators resolve `#/components/...`
+    references, not references into an inline schema."""
+    content = operation.get("requestBody", {}).get("content", {})
+    for media in content.values():
+        schema = media.get("schema", {})
+        if "$ref" in schema:
+            continue
+        defs = schema.pop("$defs", {})
+        for name, definition in defs.items():
+            schemas.setdefault(name, _local_refs_to_components(definition))
+        schema = _local_refs_to_components(schema)
+        title = schema.get("title")
+        if title and schemas.get(title, schema) == schema:
+            schemas[title] = schema
+            media["schema"] = {"$ref": f"#/components/schemas/{title}"}
+        else:
+            media["schema"] = schema
+
+
 def enrich(schema: dict[str, Any]) -> dict[str, Any]:
     """Add security schemes, failures, headers and the CSV variant to ninja's document."""
+    # The views' openapi_extra dicts are in it by reference: edit a copy, so that every
+    # build of the document starts from the same parts.
+    schema = copy.deepcopy(schema)
     components = schema.setdefault("components", {})
-    components.setdefault("schemas", {}).setdefault("Failure", FAILURE_SCHEMA)
+    schemas = components.setdefault("schemas", {})
+    schemas.setdefault("Failure", FAILURE_SCHEMA)
     components["securitySchemes"] = SECURITY_SCHEMES
     for path, item in schema.get("paths", {}).items():
         for method in METHODS:
             if method in item:
                 _enrich_operation(path, item[method])
+                _named_request_body(item[method], schemas)
     return schema
 
 

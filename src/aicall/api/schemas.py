@@ -1,6 +1,7 @@
 """Shapes for the OpenAPI description. Handlers build responses directly (see responses.py)."""
 
 from ninja import Schema
+from pydantic import ConfigDict
 
 
 class Failure(Schema):
@@ -51,6 +52,17 @@ class AccessTokenSuccess(Schema):
     results: AccessToken
 
 
+class Contact(Schema):
+    """One contact. Other keys are kept as custom fields the script can use; an element
+    without a valid phone number (or, in a voice-OTP campaign, a valid code) is skipped."""
+
+    model_config = ConfigDict(extra="allow")
+    phone_number: str
+    otp_code: str | int | None = None
+    danh_xung: str | None = None
+    ho_ten: str | None = None
+
+
 class ImportBody(Schema):
     access_token: str | None = None
-    contacts: list[dict]
+    contacts: list[Contact]

@@ -30,7 +30,7 @@ class CallEvent(NamedTuple):
 
 def event_payload(call: CallEvent, event: str, campaign_id: int) -> dict:
     """`{"event", "data": {<export call object>, campaign_id, attempt}}` (see api.md)."""
-    data = call_object(call[:8])
+    data = call_object(call)  # CallEvent has ExportRow's fields, by name
     data["campaign_id"] = campaign_id
     data["attempt"] = call.attempt
     if call.sandbox:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from django.conf import settings
 from django.db import connection
@@ -20,6 +20,7 @@ from aicall.lib.phones import to_national
 from aicall.lib.vntime import format_called_at, from_epoch_ms
 
 EXPORT_DEFAULT_LIMIT = 10
+# The columns export reads, in ExportRow's order.
 _EXPORT_FIELDS = (
     "id",
     "caller_id",
@@ -30,6 +31,40 @@ _EXPORT_FIELDS = (
     "hangup_cause",
     "state",
 )
+
+
+class ExportRow(NamedTuple):
+    """What a call object is made of (a stored call's `_EXPORT_FIELDS`, or an event)."""
+
+    call_id: int
+    caller_id: str
+    phone_e164: str
+    called_at: datetime | None
+    duration_seconds: int
+    key_press: str
+    note: str
+    state: int | None
+
+
+class _CallFacts(Protocol):
+    """Anything with ExportRow's attributes: an ExportRow, a webhook event's CallEvent."""
+
+    @property
+    def call_id(self) -> int: ...
+    @property
+    def caller_id(self) -> str: ...
+    @property
+    def phone_e164(self) -> str: ...
+    @property
+    def called_at(self) -> datetime | None: ...
+    @property
+    def duration_seconds(self) -> int: ...
+    @property
+    def key_press(self) -> str: ...
+    @property
+    def note(self) -> str: ...
+    @property
+    def state(self) -> int | None: ...
 
 
 @dataclass
@@ -100,18 +135,17 @@ def count_if_whole_history(page: Page, *, owner_id: int, campaign_id: int | None
     return counter.finished if counter else 0
 
 
-def call_object(row: tuple) -> dict[str, Any]:
-    """One call as the contract's export shows it, from a row of `_EXPORT_FIELDS`."""
-    call_id, caller_id, phone, called_at, duration, key_press, note, state = row
+def call_object(row: _CallFacts) -> dict[str, Any]:
+    """One call as the contract's export shows it."""
     return {
-        "call_id": call_id,
-        "caller_id": caller_id,
-        "callee_id": to_national(phone),
-        "called_at": format_called_at(called_at),
-        "duration": duration,
-        "key_press": key_press,
-        "note": note,
-        "state": state,
+        "call_id": row.call_id,
+        "caller_id": row.caller_id,
+        "callee_id": to_national(row.phone_e164),
+        "called_at": format_called_at(row.called_at),
+        "duration": row.duration_seconds,
+        "key_press": row.key_press,
+        "note": row.note,
+        "state": row.state,
     }
 
 
@@ -138,13 +172,14 @@ def export_page(
         ids = list(ids_by_time[page.offset : end])
     rows = Call.objects.filter(id__in=ids).values_list(*_EXPORT_FIELDS)
     order = {call_id: n for n, call_id in enumerate(ids)}
-    return total, [call_object(row) for row in sorted(rows, key=lambda r: order[r[0]])]
+    by_time = sorted((ExportRow(*row) for row in rows), key=lambda r: order[r.call_id])
+    return total, [call_object(row) for row in by_time]
 
 
 def iter_call_objects(calls: QuerySet[Call], chunk_size: int = 2000):
     """Every call of the query as call objects, read in chunks (for CSV downloads)."""
     for row in calls.values_list(*_EXPORT_FIELDS).iterator(chunk_size=chunk_size):
-        yield call_object(row)
+        yield call_object(ExportRow(*row))
 
 
 def progress_counts(calls: QuerySet[Call]) -> dict[str, int]:

@@ -32,6 +32,7 @@ from aicall.campaigns.errors import CampaignError
 from aicall.telephony.transfer import TransferTargetError, clean_transfer_target
 
 KEYS = frozenset("0123456789*#")
+KEYPAD = "1234567890*#"
 ACTIONS = ("message", "repeat", "back", "submenu", "transfer", "hangup")
 MAX_DEPTH = 5
 
@@ -187,13 +188,16 @@ def audio_refs(menu: Any) -> set[str]:
 
 
 def audio_spots(menu: Any, keys: str = "") -> list[tuple[str, str]]:
-    """(keys that reach it, reference) of every recording in the menu, top first."""
+    """(keys that reach it, reference) of every recording in the menu, top first, keys in
+    keypad order (PostgreSQL's jsonb does not keep the order they were written in)."""
     spots: list[tuple[str, str]] = []
     if not isinstance(menu, dict):
         return spots
     if isinstance(menu.get("prompt_audio"), str):
         spots.append((keys, menu["prompt_audio"]))
-    for key, option in (menu.get("keys") or {}).items():
+    options = menu.get("keys") or {}
+    for key in sorted(options, key=KEYPAD.find):
+        option = options[key]
         if not isinstance(option, dict):
             continue
         if isinstance(option.get("message_audio"), str):

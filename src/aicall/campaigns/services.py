@@ -77,7 +77,7 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
         if raw.get(name) is not None:
             try:
                 number = int(raw[name])
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:  # Overflow: 1e400
                 raise CampaignError(
                     name, _("%(setting)s must be a whole number"), setting=name
                 ) from exc
@@ -102,7 +102,8 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
             raise CampaignError("calling_weekdays", _("weekdays are digits 0 (Monday) to 6"))
         values["calling_weekdays"] = days
     if raw.get("voice") is not None:
-        if raw["voice"] not in VOICES:
+        voice = raw["voice"]
+        if not isinstance(voice, str) or voice not in VOICES:  # {} or [] is no dict key
             raise CampaignError(
                 "voice", _("voice must be one of %(voices)s"), voices=", ".join(VOICES)
             )

@@ -1,8 +1,10 @@
 """Dialer processes: heartbeats, and settling the calls of one that died mid-call.
 
-A dialer is gone when its heartbeat is older than `dead_after`, when it stopped cleanly, or
-at once when it ran on this host and its pid no longer exists (a `kill -9` followed by a
-restart is then recovered in the first round, not after the timeout). Its `dialing` calls
+Heartbeats read the system's clock (SYSTEM_CLOCK), never a test's: other processes
+compare them. A dialer is gone when its heartbeat is older than `dead_after`, when it
+stopped cleanly, or at once when it ran on this host and its pid no longer exists (a
+`kill -9` followed by a restart is then recovered in the first round, not after the
+timeout). Its `dialing` calls
 are retried by the campaign's policy or finished as INTERRUPTED, each exactly once: the
 rows are locked, and the dead dialer's late writes are refused (see results.py).
 """
@@ -16,7 +18,6 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
 from aicall.calls.dialing import (
     has_expired_calls,
@@ -25,6 +26,7 @@ from aicall.calls.dialing import (
     lock_in_flight,
 )
 from aicall.campaigns.models import Campaign, CampaignType
+from aicall.dialer.clock import SYSTEM_CLOCK
 from aicall.dialer.models import DialerProcess
 from aicall.dialer.policy import OTP_EXPIRED
 from aicall.dialer.settle import settle_interrupted, settle_unplaced
@@ -54,7 +56,7 @@ def new_dialer_name() -> str:
 
 
 def register(name: str) -> DialerProcess:
-    now = timezone.now()
+    now = SYSTEM_CLOCK.now()
     return DialerProcess.objects.create(
         name=name,
         hostname=host_identity(),
@@ -68,7 +70,7 @@ def heartbeat(name: str) -> bool:
     """Refresh our heartbeat; False when another dialer has declared us dead."""
     return (
         DialerProcess.objects.filter(name=name, stopped_at__isnull=True).update(
-            heartbeat_at=timezone.now()
+            heartbeat_at=SYSTEM_CLOCK.now()
         )
         > 0
     )
@@ -76,13 +78,13 @@ def heartbeat(name: str) -> bool:
 
 def mark_stopped(name: str, reason: str = "stopped") -> None:
     DialerProcess.objects.filter(name=name, stopped_at__isnull=True).update(
-        stopped_at=timezone.now(), stop_reason=reason
+        stopped_at=SYSTEM_CLOCK.now(), stop_reason=reason
     )
 
 
 def forget_old_dialers(days: int = 7) -> int:
     """Delete the rows of dialers stopped more than `days` ago (one row per process start)."""
-    cutoff = timezone.now() - timedelta(days=days)
+    cutoff = SYSTEM_CLOCK.now() - timedelta(days=days)
     deleted, _ = DialerProcess.objects.filter(stopped_at__lt=cutoff).delete()
     return deleted
 
@@ -98,7 +100,7 @@ def _pid_exists(pid: int) -> bool:
 
 
 def alive_dialers(dead_after_seconds: float) -> set[str]:
-    cutoff = timezone.now() - timedelta(seconds=dead_after_seconds)
+    cutoff = SYSTEM_CLOCK.now() - timedelta(seconds=dead_after_seconds)
     host = host_identity()
     alive = set()
     rows = DialerProcess.objects.filter(stopped_at__isnull=True, heartbeat_at__gte=cutoff)
@@ -116,7 +118,7 @@ def recover_orphans(me: str, dead_after_seconds: float, now: datetime) -> tuple[
     if not owners:
         return 0, 0
     DialerProcess.objects.filter(name__in=owners, stopped_at__isnull=True).update(
-        stopped_at=timezone.now(), stop_reason="declared dead"
+        stopped_at=SYSTEM_CLOCK.now(), stop_reason="declared dead"
     )
     finished = retried = 0
     while True:

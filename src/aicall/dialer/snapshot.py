@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from time import monotonic
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +16,7 @@ from django.conf import settings
 from aicall.campaigns.menu_audio import resolved_menu
 from aicall.campaigns.models import Campaign, CampaignStatus, CampaignType
 from aicall.campaigns.queries import digit_recordings_of
+from aicall.dialer.clock import SYSTEM_CLOCK
 from aicall.speech.clips import OtpWording
 from aicall.telephony.base import TrunkConfig
 from aicall.telephony.models import Trunk
@@ -184,13 +184,13 @@ class CampaignCache:
         self.refresh_seconds = refresh_seconds
         self.campaigns: dict[int, CampaignInfo] = {}
         self.trunks: dict[int, TrunkInfo] = {}
-        self._loaded_at = -1e18
+        self._loaded_mono = -1e18
 
     def refresh(self) -> dict[int, CampaignInfo]:
         running = dict(
             Campaign.objects.filter(status=CampaignStatus.RUNNING).values_list("id", "updated_at")
         )
-        stale = monotonic() - self._loaded_at > self.refresh_seconds
+        stale = SYSTEM_CLOCK.mono() - self._loaded_mono > self.refresh_seconds
         changed = set(running) != set(self.campaigns) or any(
             self.campaigns[i].updated_at != updated for i, updated in running.items()
         )
@@ -202,7 +202,7 @@ class CampaignCache:
                 for c in rows
                 if c.status == CampaignStatus.RUNNING
             }
-            self._loaded_at = monotonic()
+            self._loaded_mono = SYSTEM_CLOCK.mono()
         return self.campaigns
 
     def pacing_keys(self) -> dict[int, str]:

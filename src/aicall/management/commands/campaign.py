@@ -5,7 +5,6 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from aicall.accounts.models import User
 from aicall.campaigns.audio import do_clear_campaign_audio, do_set_campaign_audio
 from aicall.campaigns.models import Campaign
 from aicall.campaigns.services import (
@@ -15,7 +14,7 @@ from aicall.campaigns.services import (
     do_stop_campaign,
     do_update_campaign,
 )
-from aicall.management.output import die, emit
+from aicall.management.output import account_or_die, die, emit
 from aicall.speech.voices import VOICES
 
 
@@ -137,8 +136,6 @@ class Command(BaseCommand):
         return result
 
     def _create(self, options: dict) -> Campaign:
-        owner = User.objects.filter(email=options["email"].lower()).first()
-        if owner is None:
-            raise die(f"no account with email {options['email']}")
+        owner = account_or_die(options["email"])
         raw = {"campaign_type": options["campaign_type"], **_settings_from(options)}
         return do_create_campaign(owner.pk, raw, start=options["start"])

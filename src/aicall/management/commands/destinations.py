@@ -2,9 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from aicall.accounts.models import User
 from aicall.accounts.services import do_set_restricted_destinations
-from aicall.management.output import die, emit
+from aicall.management.output import account_or_die, emit
 
 
 class Command(BaseCommand):
@@ -18,9 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--email", required=True, help="the account")
 
     def handle(self, *args, action: str, email: str, **options):
-        owner = User.objects.filter(email=email.lower()).first()
-        if owner is None:
-            raise die(f"no account with email {email}")
+        owner = account_or_die(email)
         if action != "show":
             do_set_restricted_destinations(owner, action == "allow")
         emit(

@@ -4,7 +4,6 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from aicall.accounts.models import User
 from aicall.campaigns.audio import (
     DIGITS,
     digit_files_from_zip,
@@ -13,7 +12,7 @@ from aicall.campaigns.audio import (
 )
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.queries import digit_recordings_of
-from aicall.management.output import die, emit
+from aicall.management.output import account_or_die, die, emit
 
 
 class Command(BaseCommand):
@@ -28,9 +27,7 @@ class Command(BaseCommand):
             sub.add_parser(name).add_argument("--email", required=True)
 
     def handle(self, *args, action: str, email: str, **options):
-        owner = User.objects.filter(email=email.lower()).first()
-        if owner is None:
-            raise die(f"no account with email {email}")
+        owner = account_or_die(email)
         try:
             if action == "upload":
                 do_save_digit_recordings(owner.pk, _files(options["files"]))

@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from aicall.accounts.models import User
 from aicall.accounts.services import do_rotate_secret_key
-from aicall.management.output import die, emit
+from aicall.management.output import account_or_die, emit
 
 
 class Command(BaseCommand):
@@ -12,7 +11,5 @@ class Command(BaseCommand):
         parser.add_argument("--email", required=True)
 
     def handle(self, *args, email: str, **options):
-        user = User.objects.filter(email=email.lower()).first()
-        if user is None:
-            raise die(f"no account with email {email}")
+        user = account_or_die(email)
         emit({"secret_key": do_rotate_secret_key(user)})

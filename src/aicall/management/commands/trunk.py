@@ -6,9 +6,8 @@ import sys
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from aicall.accounts.models import User
 from aicall.campaigns.models import Campaign
-from aicall.management.output import die, emit
+from aicall.management.output import account_or_die, die, emit
 from aicall.telephony.health import do_mark_trunk
 from aicall.telephony.models import SETTABLE_FIELDS, Trunk
 from aicall.telephony.services import (
@@ -273,9 +272,7 @@ class Command(BaseCommand):
             if trunk is None:
                 raise die(f"no trunk named {options['name']}")
         if options["email"]:
-            account = User.objects.filter(email=options["email"].lower()).first()
-            if account is None:
-                raise die(f"no account with email {options['email']}")
+            account = account_or_die(options["email"])
             do_assign_trunk(trunk, account=account)
             return {"email": account.email, "trunk": trunk.name if trunk else None}
         campaign = Campaign.objects.filter(pk=options["campaign"]).first()

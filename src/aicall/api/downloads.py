@@ -1,0 +1,72 @@
+"""Extension: the CSV downloads as operations of their own.
+
+`format=csv` on export and call-log answers CSV from an operation whose usual answer is
+JSON; a client generated from the OpenAPI description parses one media type per answer,
+so these two paths answer only `text/csv` (the same bytes, `ETag` and 304 as `format=csv`,
+api/csv_export.py) and a generated client gets the text instead of failing to read JSON.
+"""
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from ninja import Router
+
+from aicall.api import schemas
+from aicall.api.auth import account_and_campaign, account_of
+from aicall.api.csv_export import csv_download
+from aicall.calls.queries import finished_calls, page_from_query
+
+router = Router(tags=["CSV downloads (extension)"])
+
+_FAIL = {400: schemas.Failure, 401: schemas.Failure, 404: schemas.Failure}
+_RANGE = [
+    {
+        "name": "access_token",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "Or as `Authorization: Bearer <token>`.",
+    },
+    *(
+        {"name": name, "in": "query", "required": False, "schema": {"type": "integer"}}
+        for name in ("start_time", "end_time")
+    ),
+]
+
+
+def _csv_only(what: str) -> dict:
+    return {
+        "parameters": _RANGE,
+        "responses": {
+            "200": {
+                "description": f"Every finished call of {what} placed in [start_time, "
+                "end_time] (milliseconds; defaults as on export), oldest first: the columns "
+                "of the call objects, CRLF line ends, RFC 4180 quoting.",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
+        },
+    }
+
+
+@router.get(
+    "/campaigns/{campaign_id}/export.csv",
+    response=_FAIL,
+    openapi_extra=_csv_only("the campaign"),
+    summary="Download a campaign's finished calls as CSV (the whole time range)",
+)
+def export_csv(request: HttpRequest, campaign_id: str) -> HttpResponse | StreamingHttpResponse:
+    user, campaign = account_and_campaign(request, campaign_id)
+    page = page_from_query(request.GET, campaign.created_at)
+    calls = finished_calls(owner_id=user.pk, campaign_id=campaign.pk, page=page)
+    return csv_download(request, calls, f"campaign-{campaign.pk}-calls.csv")
+
+
+@router.get(
+    "/users/call-log.csv",
+    response=_FAIL,
+    openapi_extra=_csv_only("the account"),
+    summary="Download the account's finished calls as CSV (the whole time range)",
+)
+def call_log_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
+    user = account_of(request)
+    page = page_from_query(request.GET, user.created_at)
+    calls = finished_calls(owner_id=user.pk, campaign_id=None, page=page)
+    return csv_download(request, calls, "call-log.csv")
