@@ -59,6 +59,16 @@ def _read(upload: Any, field: str) -> bytes:
     return upload.read()
 
 
+def _audio_file(request: HttpRequest) -> tuple[bytes, str]:
+    """The multipart field `file` (its bytes and name), or the CampaignError that says why not."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        if upload_too_large(request):
+            raise too_large("file")
+        raise CampaignError("file", "send the audio file in the multipart field file")
+    return _read(upload, "file"), upload.name or ""
+
+
 def _invalid(exc: CampaignError) -> HttpResponse:
     return fail("400", exc.message, 400, field=exc.field)
 
@@ -74,13 +84,8 @@ def _invalid(exc: CampaignError) -> HttpResponse:
 )
 def upload_audio(request: HttpRequest, campaign_id: str) -> HttpResponse:
     _, campaign = account_and_campaign(request, campaign_id, _form_token(request))
-    upload = request.FILES.get("file")
     try:
-        if upload is None:
-            if upload_too_large(request):
-                raise too_large("file")
-            raise CampaignError("file", "send the audio file in the multipart field file")
-        campaign = do_set_campaign_audio(campaign, _read(upload, "file"), upload.name or "")
+        campaign = do_set_campaign_audio(campaign, *_audio_file(request))
     except CampaignError as exc:
         return _invalid(exc)
     return ok(results={"audio_seconds": campaign.audio_seconds})
@@ -146,13 +151,8 @@ def _menu_answer(campaign: Campaign, keys: str, audio_id: str | None, seconds: f
 
 def _set_menu_audio(request: HttpRequest, campaign_id: str, keys: str) -> HttpResponse:
     _, campaign = account_and_campaign(request, campaign_id, _form_token(request))
-    upload = request.FILES.get("file")
     try:
-        if upload is None:
-            if upload_too_large(request):
-                raise too_large("file")
-            raise CampaignError("file", "send the audio file in the multipart field file")
-        done = do_set_menu_audio(campaign, keys, _read(upload, "file"), upload.name or "")
+        done = do_set_menu_audio(campaign, keys, *_audio_file(request))
     except CampaignError as exc:
         return _invalid(exc)
     return _menu_answer(campaign, keys, done["audio_id"], done["audio_seconds"])
