@@ -46,6 +46,17 @@ def use_edge(settings, tmp_path: Path) -> dict:
     return conf
 
 
+def methods_received(hole: socket.socket) -> list[bytes]:
+    """The first word of each datagram waiting on a bound socket that never answers."""
+    hole.setblocking(False)
+    methods = []
+    while True:
+        try:
+            methods.append(hole.recv(65535).split(b" ", 1)[0])
+        except BlockingIOError:
+            return methods
+
+
 def messages(callee: Sipp) -> list[str]:
     """The SIP messages SIPp received and sent (it runs with -trace_msg)."""
     logs = callee.tmp_path.glob(f"*_{callee.proc.pid}_messages.log")  # this SIPp's own

@@ -20,7 +20,7 @@ from aicall.telephony import base
 from aicall.telephony.services import do_add_trunk
 from aicall.telephony.sip.carrier import SipCarrier
 from tests.sip.dns_server import DnsServer, Zone
-from tests.sip.edge_harness import received, use_edge
+from tests.sip.edge_harness import methods_received, received, use_edge
 from tests.sip.test_edge import call_request
 
 pytestmark = [pytest.mark.sip, pytest.mark.django_db(transaction=True)]
@@ -111,13 +111,7 @@ def test_a_domain_trunk_resolves_naptr_then_srv_and_fails_over_to_the_next_targe
                 await carrier.stop()
 
         outcome, seconds = asyncio.run(scenario())
-        hole.setblocking(False)
-        to_dead = []
-        while True:
-            try:
-                to_dead.append(hole.recv(65535).split(b" ", 1)[0])
-            except BlockingIOError:
-                break
+        to_dead = methods_received(hole)
     assert outcome.answered and outcome.hangup_cause == base.NORMAL_CLEARING, (
         tmp_path / "edge" / "kamailio.log"
     ).read_text()[-3000:]

@@ -16,7 +16,7 @@ import pytest
 from aicall.telephony import base
 from aicall.telephony.models import RegistrationState
 from aicall.telephony.sip.carrier import SipCarrier
-from tests.sip.edge_harness import received, use_edge
+from tests.sip.edge_harness import methods_received, received, use_edge
 from tests.sip.test_edge import add_registering_trunk, call_request, registrar, trunk_state
 
 pytestmark = [pytest.mark.sip, pytest.mark.django_db(transaction=True)]
@@ -46,13 +46,7 @@ def test_registration_fails_over_to_the_next_target_and_calls_follow_it(settings
                 await carrier.stop()
 
         outcome = asyncio.run(scenario())
-        hole.setblocking(False)
-        to_dead = []
-        while True:
-            try:
-                to_dead.append(hole.recv(65535).split(b" ", 1)[0])
-            except BlockingIOError:
-                break
+        to_dead = methods_received(hole)
     assert b"REGISTER" in to_dead and b"INVITE" not in to_dead
     registers = received(live, "REGISTER")
     assert len(registers) == 2 and "Authorization: Digest" in registers[1]
