@@ -6,9 +6,9 @@ import pytest
 
 from aicall.calls.models import Call
 from aicall.campaigns.models import Campaign, DigitRecording
-from aicall.campaigns.services import do_create_campaign, do_start_campaign
+from aicall.campaigns.services import do_create_campaign
 from aicall.speech.clips import OtpWording, default_engine, otp_clips, wav_seconds
-from aicall.telephony.sandbox import SandboxCarrier
+from tests.api.sandbox_run import sandbox_calls
 from tests.audiofiles import digit_zip, tone
 from tests.dialer.conftest import harness, settled, wait_until  # noqa: F401 - fixture
 
@@ -55,17 +55,7 @@ def test_upload_measures_converts_and_the_sandbox_call_lasts_as_long(
     status, body = api.get(f"/api/campaigns/{campaign.pk}", access_token=token)
     assert body["results"]["audio_seconds"] == 7.0 and body["results"]["audio_name"] == "msg.wav"
 
-    contacts = [{"phone_number": "0901234560"}, {"phone_number": "0901234561"}]
-    status, _ = api.post(
-        f"/api/campaigns/{campaign.pk}/import", {"access_token": token, "contacts": contacts}
-    )
-    assert status == 200
-    do_start_campaign(campaign)
-    h = harness(SandboxCarrier(speed=400))
-    wait_until(settled(campaign), timeout=30)
-    h.stop()
-    status, body = api.get(f"/api/campaigns/{campaign.pk}/export", access_token=token)
-    calls = {c["callee_id"]: c for c in body["results"]["calls"]}
+    calls = sandbox_calls(api, token, campaign, harness)
     assert calls["0901234560"]["duration"] == 7
     assert calls["0901234561"]["duration"] == 7 and calls["0901234561"]["key_press"] == "1 (2)"
 

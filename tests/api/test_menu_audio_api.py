@@ -11,10 +11,9 @@ from aicall.campaigns.models import Campaign
 from aicall.campaigns.services import (
     do_create_campaign,
     do_duplicate_campaign,
-    do_start_campaign,
 )
 from aicall.speech.clips import default_engine, wav_seconds
-from aicall.telephony.sandbox import SandboxCarrier
+from tests.api.sandbox_run import sandbox_calls
 from tests.audiofiles import tone
 from tests.dialer.conftest import harness, settled, wait_until  # noqa: F401 - fixture
 
@@ -313,17 +312,7 @@ def test_the_sandbox_call_lasts_as_long_as_the_recordings(
     )
     assert upload(api.client, token, campaign.pk, "", tone(tmp_path / "p.wav", 4))[0] == 200
     assert upload(api.client, token, campaign.pk, "1", tone(tmp_path / "m.wav", 7))[0] == 200
-    contacts = [{"phone_number": "0901234560"}, {"phone_number": "0901234561"}]
-    status, _ = api.post(
-        f"/api/campaigns/{campaign.pk}/import", {"access_token": token, "contacts": contacts}
-    )
-    assert status == 200
-    do_start_campaign(campaign)
-    h = harness(SandboxCarrier(speed=400))
-    wait_until(settled(campaign), timeout=30)
-    h.stop()
-    _, body = api.get(f"/api/campaigns/{campaign.pk}/export", access_token=token)
-    calls = {c["callee_id"]: c for c in body["results"]["calls"]}
+    calls = sandbox_calls(api, token, campaign, harness)
     # "Xin chào" (8 characters, 0.67 s) and the 4 s prompt recording: 5 s.
     assert calls["0901234560"]["duration"] == 5
     # Key 1 at 2 s, then its 7 s message recording: 9 s.
