@@ -104,8 +104,9 @@ def pytest_collection_modifyitems(config, items):
     """
     if os.environ.get("AICALL_TEST_DATABASE_PASS_ONLY") != "1":
         return
-    kept = [item for item in items if _uses_a_database(item)]
-    deselected = [item for item in items if not _uses_a_database(item)]
+    kept, deselected = [], []
+    for item in items:
+        (kept if _uses_a_database(item) else deselected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
