@@ -1,5 +1,6 @@
 """Every write to a campaign goes through one of these actions."""
 
+from collections.abc import Collection
 from datetime import datetime, time
 from typing import Any
 
@@ -47,10 +48,16 @@ def format_calling_hours(campaign: Campaign) -> str:
     return f"{campaign.calling_hours_start.strftime('%H:%M')}-{end_text}"
 
 
-def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> dict[str, Any]:
+def clean_settings(
+    raw: dict[str, Any],
+    *,
+    allow_restricted: bool = False,
+    recordings: Collection[str] | None = None,
+) -> dict[str, Any]:
     """Check campaign settings from any surface (CLI, API, website) the same way.
 
     `allow_restricted`: the account may transfer to premium-rate and 1900/1800 numbers.
+    `recordings`: the menu recordings the menu may refer to (ivr_menu.validate_menu).
     Whether the account may show the caller ID is checked by `check_caller_id`.
     """
     values: dict[str, Any] = {}
@@ -117,7 +124,9 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
         if raw.get(flag) is not None:
             values[flag] = bool(raw[flag])
     if raw.get("ivr_menu") is not None:
-        values["ivr_menu"] = validate_menu(raw["ivr_menu"], allow_restricted=allow_restricted)
+        values["ivr_menu"] = validate_menu(
+            raw["ivr_menu"], allow_restricted=allow_restricted, recordings=recordings
+        )
     return values
 
 
@@ -153,9 +162,23 @@ def _check_recorded_digits(owner_id: int, values: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = False) -> Campaign:
+def do_create_campaign(
+    owner_id: int,
+    raw: dict[str, Any],
+    *,
+    start: bool = False,
+    new_recordings: Collection[str] = (),
+) -> Campaign:
+    """A new campaign with these settings; CampaignError naming the first bad one.
+
+    A new campaign has no menu recordings: its menu may refer only to `new_recordings`,
+    the ids the website's editor stores with it right after (menu_audio.convert_pending,
+    do_attach_menu_audio).
+    """
     values = {
-        **clean_settings(raw, allow_restricted=_allows_restricted(owner_id)),
+        **clean_settings(
+            raw, allow_restricted=_allows_restricted(owner_id), recordings=set(new_recordings)
+        ),
         **clean_webhook_settings(raw, None),
     }
     _check_recorded_digits(owner_id, values)
@@ -172,9 +195,23 @@ def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = Fals
 
 
 @transaction.atomic
-def do_update_campaign(campaign: Campaign, raw: dict[str, Any]) -> Campaign:
+def do_update_campaign(
+    campaign: Campaign, raw: dict[str, Any], *, new_recordings: Collection[str] = ()
+) -> Campaign:
+    """Change these settings (the others keep their value); CampaignError naming the first
+    bad one, and nothing changes.
+
+    The menu may refer to the campaign's own recordings and to `new_recordings` (stored
+    with it right after by the website's editor); any other id (another campaign's or
+    account's, or none) is refused.
+    """
+    recordings = set(campaign.menu_audio or {}) | set(new_recordings)
     values = {
-        **clean_settings(raw, allow_restricted=_allows_restricted(campaign.owner_id)),
+        **clean_settings(
+            raw,
+            allow_restricted=_allows_restricted(campaign.owner_id),
+            recordings=recordings,
+        ),
         **clean_webhook_settings(raw, campaign),
     }
     _check_recorded_digits(campaign.owner_id, values)
