@@ -327,6 +327,25 @@ def test_a_duplicate_keeps_playing_a_recording_the_original_replaces(
     assert not os.path.exists(shared)
 
 
+def test_deleting_the_campaign_deletes_its_files_once_committed(
+    api, token, menu_campaign, tmp_path, django_capture_on_commit_callbacks
+):
+    upload(api.client, token, menu_campaign.pk, "1", tone(tmp_path / "m.wav", 1))
+    response = api.client.post(
+        f"/api/campaigns/{menu_campaign.pk}/audio",
+        {"file": SimpleUploadedFile("a.wav", tone(tmp_path / "a.wav", 1).read_bytes())},
+        headers=_auth(token),
+    )
+    assert response.status_code == 200
+    campaign = Campaign.objects.get(pk=menu_campaign.pk)
+    files = [campaign.audio_file.path, *(_stored(campaign, i) for i in campaign.menu_audio)]
+    assert len(files) == 2 and all(os.path.exists(p) for p in files)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.client.delete(f"/api/campaigns/{campaign.pk}", headers=_auth(token))
+    assert response.status_code == 200, response.json()
+    assert not any(os.path.exists(p) for p in files)
+
+
 def test_preview_plays_the_prompt_recording_instead_of_its_text(
     api, token, menu_campaign, tmp_path
 ):

@@ -111,6 +111,14 @@ def test_recordings_chosen_in_the_editor_are_saved_and_played_back(
     assert set(after.menu_audio) == set(ids[1:])
     assert not os.path.exists(default_storage.path(campaign.menu_audio[ids[0]]["file"]))
 
+    # The campaign deleted: its recordings go with it.
+    kept = [default_storage.path(e["file"]) for e in after.menu_audio.values()]
+    assert len(kept) == 2 and all(os.path.exists(p) for p in kept)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = web.post(reverse("web:campaign_delete", args=[campaign.pk]))
+    assert response.status_code == 302 and not Campaign.objects.filter(pk=campaign.pk).exists()
+    assert not any(os.path.exists(p) for p in kept)
+
 
 def test_a_refused_recording_changes_nothing(web, ivr_campaign, tmp_path):
     fake = tmp_path / "fake.mp3"

@@ -16,9 +16,11 @@ from aicall.accounts.callerids import (
     may_show,
 )
 from aicall.accounts.models import User
+from aicall.campaigns.audio import delete_if_unused
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.ivr_menu import validate_menu
 from aicall.campaigns.limits import INT_LIMITS, TEXT_LIMITS
+from aicall.campaigns.menu_audio import delete_unused
 from aicall.campaigns.models import STARTABLE, Campaign, CampaignStatus, CampaignType
 from aicall.campaigns.queries import has_all_digit_recordings
 from aicall.campaigns.webhook_settings import announce_status, clean_webhook_settings
@@ -339,14 +341,34 @@ def do_duplicate_campaign(campaign: Campaign, name: str) -> Campaign:
 def do_delete_campaign(campaign: Campaign) -> None:
     """Delete a campaign that has no calls (its test calls go with it); else CampaignError.
 
-    A campaign whose contacts were called keeps its history: archive it instead.
+    A campaign whose contacts were called keeps its history: archive it instead. Its
+    uploaded audio and menu recordings are deleted once this is committed, except those a
+    duplicate still plays.
     """
     locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
     if locked is None:
         return
     if locked.call_set.exists():
         raise CampaignError("campaign", _("a campaign with contacts cannot be deleted; archive it"))
+    gone = [locked, *locked.test_companions.all()]
+    audio = {c.audio_file.name for c in gone if c.audio_file and c.audio_file.name}
+    menu = {
+        entry["file"]
+        for c in gone
+        for entry in (c.menu_audio or {}).values()
+        if isinstance(entry, dict) and entry.get("file")
+    }
+    owner_id = locked.owner_id
     locked.delete()
+    # The uploaded files go once the rows are gone for good (a rolled-back deletion keeps
+    # them), and only those no other campaign plays (a duplicate shares its files).
+    transaction.on_commit(lambda: _delete_unused_audio(owner_id, audio, menu))
+
+
+def _delete_unused_audio(owner_id: int, audio: set[str], menu: set[str]) -> None:
+    for name in sorted(audio):
+        delete_if_unused(name)
+    delete_unused(owner_id, None, sorted(menu))
 
 
 def do_rotate_webhook_secret(campaign: Campaign) -> str:
