@@ -272,8 +272,9 @@ def listen(request: HttpRequest) -> HttpResponse:
             os.unlink(temp)
         for name in stored:
             default_storage.delete(name)
-    response = HttpResponse(audio, content_type="audio/wav")
+    response = HttpResponse(audio.wav, content_type="audio/wav")
     response["Cache-Control"] = "no-store"
+    response["X-Preview-Shortened"] = "true" if audio.shortened else "false"
     return response
 
 
