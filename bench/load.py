@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import random
+import ssl
 import sys
 import time
 from collections import Counter, defaultdict
@@ -190,19 +191,26 @@ class Load:
         if operation == "import" and response.status_code == 200:
             self.accepted += len(response.json()["results"])
 
-    async def client(self, n: int, until: float) -> None:
-        # A connection pool of its own per client, as 200 separate integrations have: one
-        # pool of 200 connections costs the load generator O(connections) per request
-        # (httpcore checks every pooled connection), most of a core at 100 requests/s,
-        # taken from the server on a 2-core machine.
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits) as client:
+    async def client(self, client: httpx.AsyncClient, n: int, until: float) -> None:
+        async with client:
             while time.monotonic() < until:
                 operation = random.choices(self.operations, self.weights)[0]  # noqa: S311
                 await self.request(client, operation, n)
 
     async def run(self, until: float) -> None:
-        await asyncio.gather(*(self.client(n, until) for n in range(self.args.clients)))
+        # A connection pool of its own per client, as 200 separate integrations have: one
+        # pool of 200 connections costs the load generator O(connections) per request
+        # (httpcore checks every pooled connection), most of a core at 100 requests/s,
+        # taken from the server on a 2-core machine. One TLS context for all of them:
+        # each client would load the CA bundle again (~20 ms each, 4 s for 200, during
+        # which answers already sent wait unread and count as the server's latency).
+        tls = ssl.create_default_context()
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        clients = [
+            httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits, verify=tls)
+            for _ in range(self.args.clients)
+        ]
+        await asyncio.gather(*(self.client(c, n, until) for n, c in enumerate(clients)))
 
 
 async def measure(

@@ -36,11 +36,11 @@ yield_to_other_processes()
 
 # Threads (and database connections) for requests that read, and for those that write
 # (lib/concurrency.py); the rest wait their turn on the event loop. A write whose turn has
-# come lets queued reads go first, for at most half a second: an import takes seconds of
+# come lets queued reads go first, for at most 2 s: an import takes seconds of
 # a client's patience anyway, an export page should take milliseconds.
 application = ConcurrencyLimit(
     BodyLimit(django_application),
     reads=int(os.environ.get("AICALL_WEB_CONCURRENCY", "8")),
-    writes=int(os.environ.get("AICALL_WEB_WRITE_CONCURRENCY", "4")),
-    writes_give_way=0.5,
+    writes=int(os.environ.get("AICALL_WEB_WRITE_CONCURRENCY", "2")),
+    writes_give_way=2.0,
 )
