@@ -12,10 +12,12 @@ most `reads + writes` connections, whatever the number of clients.
 Why two lanes: reads (GET, HEAD, OPTIONS) and writes (every other method) wait for a
 thread of their own kind, each lane first come first served. An import waits for the
 database's write lock (SQLite has one for the whole file); in one queue every export
-waited behind every import queued before it. In its own lane a read waits only for reads.
-Writes are not starved: they keep their lane's threads whatever the reads do. Waiting here
-costs nothing (a coroutine on the event loop); a streamed answer (CSV) keeps its thread
-until it is sent.
+waited behind every import queued before it. In its own lane a read waits only for reads,
+and a write whose turn has come lets queued reads start first (`writes_give_way` seconds at
+most: when all clients send at once, the reads' queue drains before imports share the
+GIL with it). Writes are not starved: past that bound they start whatever the reads do,
+and they keep their lane's threads. Waiting here costs nothing (a coroutine on the event
+loop); a streamed answer (CSV) keeps its thread until it is sent.
 """
 
 import asyncio
