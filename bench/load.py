@@ -13,12 +13,14 @@ Targets (2-core machine): no 500, dialer during load >= 80 % of alone, export p9
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
 import sys
 import time
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import httpx
 
@@ -103,6 +105,52 @@ class Dialer:
         return (v1 - v0) / (t1 - t0), longest
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 once it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def processes(server_pid: int) -> dict[str, list[int]]:
+    """The web process and the children `aicall serve` supervises, by command name."""
+    found: dict[str, list[int]] = {"web": [server_pid]}
+    pending = [server_pid]
+    while pending:
+        pid = pending.pop()
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                for child in (task / "children").read_text().split():
+                    argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+                    name = (
+                        argv[3].decode()
+                        if len(argv) > 3 and argv[1:3] == [b"-m", b"aicall"]
+                        else "other"
+                    )
+                    found.setdefault("web" if name == "serve" else name, []).append(int(child))
+                    pending.append(int(child))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds of each process group and of this load generator over the load."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.groups = processes(server_pid)
+        self.before = self.read()
+
+    def read(self) -> dict[str, float]:
+        used = {name: sum(map(cpu_seconds, pids)) for name, pids in self.groups.items()}
+        used["load generator"] = time.process_time()
+        return used
+
+    def used(self) -> dict[str, float]:
+        after = self.read()
+        return {name: after[name] - self.before.get(name, 0.0) for name in after}
+
+
 class Load:
     def __init__(self, base: str, accounts: list, args: argparse.Namespace) -> None:
         self.base, self.accounts, self.args = base, accounts, args
@@ -142,31 +190,40 @@ class Load:
         if operation == "import" and response.status_code == 200:
             self.accepted += len(response.json()["results"])
 
-    async def client(self, client: httpx.AsyncClient, n: int, until: float) -> None:
-        while time.monotonic() < until:
-            operation = random.choices(self.operations, self.weights)[0]  # noqa: S311
-            await self.request(client, operation, n)
+    async def client(self, n: int, until: float) -> None:
+        # A connection pool of its own per client, as 200 separate integrations have: one
+        # pool of 200 connections costs the load generator O(connections) per request
+        # (httpcore checks every pooled connection), most of a core at 100 requests/s,
+        # taken from the server on a 2-core machine.
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits) as client:
+            while time.monotonic() < until:
+                operation = random.choices(self.operations, self.weights)[0]  # noqa: S311
+                await self.request(client, operation, n)
 
     async def run(self, until: float) -> None:
-        limits = httpx.Limits(max_connections=self.args.clients, max_keepalive_connections=None)
-        async with httpx.AsyncClient(base_url=self.base, timeout=120, limits=limits) as client:
-            await asyncio.gather(*(self.client(client, n, until) for n in range(self.args.clients)))
+        await asyncio.gather(*(self.client(n, until) for n in range(self.args.clients)))
 
 
-async def measure(base: str, accounts: list, dialer: Dialer, args: argparse.Namespace) -> dict:
+async def measure(
+    base: str, accounts: list, dialer: Dialer, server_pid: int, args: argparse.Namespace
+) -> dict:
     async with httpx.AsyncClient() as metrics:
         now = time.monotonic()
         alone = (now + args.warmup, now + args.warmup + args.alone_seconds)
         sampler = asyncio.create_task(dialer.sample(metrics, alone[1] + args.seconds + 1))
         await asyncio.sleep(alone[1] - time.monotonic())
         load = Load(base, accounts, args)
+        cpu = CpuMeter(server_pid)
         started = time.monotonic()
         await load.run(started + args.seconds)
         elapsed = time.monotonic() - started
+        cpu_used = cpu.used()
         await sampler
     return {
         "load": load,
         "elapsed": elapsed,
+        "cpu": cpu_used,
         "alone": dialer.rate(*alone),
         # The first second of load only ramps the clients up.
         "during": dialer.rate(started + 1, started + args.seconds),
@@ -188,6 +245,12 @@ def report(database: str, result: dict, args: argparse.Namespace) -> bool:
             + ", ".join(f"{k}: {v}" for k, v in sorted(load.statuses[operation].items(), key=str))
         )
     print(f"contacts accepted: {load.accepted:,}")
+    # Two cores in all: what the server had depends on what the load generator took.
+    print(
+        "CPU during load (cores): "
+        + ", ".join(f"{name} {used / elapsed:.2f}" for name, used in result["cpu"].items())
+        + f"; load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
+    )
     (alone, alone_gap), (during, during_gap) = result["alone"], result["during"]
     ratio = during / alone if alone else float("nan")
     print(
@@ -222,7 +285,7 @@ def bench(database: str, args: argparse.Namespace) -> bool:
         env["DATABASE_URL"] = ""
     metrics_port = free_port()
     serve_args = ("--dialer-metrics-port", str(metrics_port))
-    with server(env, dialer=True, serve_args=serve_args) as (base, server_env, _pid):
+    with server(env, dialer=True, serve_args=serve_args) as (base, server_env, server_pid):
         code = SETUP.format(accounts=args.accounts)
         accounts = json.loads(run(["shell", "-c", code], server_env).strip().splitlines()[-1])
         # Enough queued calls that the dialer never runs dry.
@@ -236,7 +299,7 @@ def bench(database: str, args: argparse.Namespace) -> bool:
                 timeout=300,
             )
             assert answer.status_code == 200, answer.text
-        result = asyncio.run(measure(base, accounts, Dialer(metrics_port), args))
+        result = asyncio.run(measure(base, accounts, Dialer(metrics_port), server_pid, args))
     return report(database, result, args)
 
 

@@ -1,17 +1,31 @@
 """How many simultaneous SIP calls with audio aicall holds, against SIPp's own caller.
 
-    .venv/bin/python bench/sip.py [--calls 400] [--cps 50] [--hold 30] [--no-reference]
-                                  [--no-prewarm] [--personalized] [--edge kamailio|direct]
+    .venv/bin/python bench/sip.py [--calls 400] [--cps 50] [--hold 40] [--window 25]
+                                  [--no-reference] [--no-prewarm] [--personalized]
+                                  [--edge kamailio|direct] [--no-wake]
+                                  [--echoes 4] [--before DIR --phases before,now]
 
-One SIPp callee (uas, `-rtp_echo`) on 127.0.0.1 answers everything. Phase 1: the SIP
-carrier places `--calls` calls at `--cps`, each playing a `--hold`-second G.711 prompt (the
-Vietnamese script rendered by espeak-ng, repeated) before hanging up; the callee echoes the
-audio back, so RTP flows both ways on every call. Phase 2, in the same run: SIPp's own uac
+One SIPp callee (uas) on 127.0.0.1 answers everything; its SDP sends each call's RTP to one
+of `--echoes` echo processes (bench/rtp_echo.py), which send every packet back and count
+them. Phase 1: the SIP carrier places `--calls` calls at `--cps`, each playing a
+`--hold`-second G.711 prompt (the Vietnamese script rendered by espeak-ng, repeated) before
+hanging up, so RTP flows both ways on every call. Last phase, in the same run: SIPp's own uac
 places the same calls with audio (a 7 s G.711 pcap played four times) against the same
 callee. While every call is up, the bench samples CPU (from /proc/<pid>/stat) of the media
-workers, the carrier's own process and SIPp, the workers' PSS, and the kernel's UDP counters
-(packets and receive-buffer drops). A call fails unless it was answered, ended NORMAL
-CLEARING, and lasted the whole prompt. Everything binds 127.0.0.1 and stops by itself.
+workers, the carrier's own process and SIPp, the workers' PSS, the packets echoed and the
+kernel's UDP counters (packets and receive-buffer drops). A call fails unless it was
+answered, ended NORMAL CLEARING, and lasted the whole prompt. Everything binds 127.0.0.1 and
+stops by itself.
+
+The setup rate is the slope of the answers over time (a least-squares fit of answer n at
+time t_n), beside the fewest and most answers in any whole second of the ramp: calls are
+offered at exactly `--cps`, so a carrier that keeps up answers at `--cps` and one that
+falls behind answers slower; first-to-last alone would count one retransmitted INVITE
+among 400 as a slower rate.
+
+`--before DIR --phases before,now` also runs the media workers of another checkout (its
+`src`, e.g. a `git worktree` of an older commit) in the same run, direct to the callee,
+with the same carrier, callee and echo: CPU per call and per echoed packet side by side.
 
 `--edge kamailio` (the default, as in production) sends every call through the SIP edge, a
 Kamailio on free loopback ports: the workers' INVITEs, ACKs and BYEs pass through it (the
@@ -43,6 +57,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from rtp_echo import EchoPool  # noqa: E402
+
 from aicall.speech.clips import default_engine, wav_seconds  # noqa: E402
 from aicall.speech.espeak import to_telephone_wav  # noqa: E402
 from aicall.telephony import base  # noqa: E402
@@ -50,6 +66,7 @@ from aicall.telephony.base import CallRequest, TrunkConfig  # noqa: E402
 from aicall.telephony.edge import EdgeSupervisor  # noqa: E402
 from aicall.telephony.edge.config import EdgeSettings, EdgeTrunk  # noqa: E402
 from aicall.telephony.sip.carrier import SipCarrier  # noqa: E402
+from aicall.telephony.sip.pool import RTP_PORTS_PER_WORKER, WorkerPool  # noqa: E402
 
 PERSONAL = (
     "Xin chào anh Nguyễn Văn Khách {i}, đơn hàng DH{i} trị giá 1.250.000 đồng sẽ được giao "
@@ -117,6 +134,12 @@ def socket_drops(ports: set[int]) -> int:
     return total
 
 
+def machine_busy_ticks() -> int:
+    """CPU ticks the whole machine spent busy (every core; /proc/stat's first line)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+
+
 class CpuWindow:
     """CPU used by a set of processes between start() and stop(), in % of one core."""
 
@@ -125,6 +148,7 @@ class CpuWindow:
         self.t0 = time.monotonic()
         self.ticks0 = {pid: cpu_ticks(pid) for pid in self.pids}
         self.udp0 = udp_counters()
+        self.machine0 = machine_busy_ticks()
 
     def stop(self) -> tuple[float, dict[str, int]]:
         seconds = time.monotonic() - self.t0
@@ -132,15 +156,20 @@ class CpuWindow:
         udp1 = udp_counters()
         udp = {k: (udp1[k] - self.udp0[k]) for k in ("InDatagrams", "RcvbufErrors", "InErrors")}
         udp["per_second"] = int(udp["InDatagrams"] / seconds)
+        self.machine = 100.0 * (machine_busy_ticks() - self.machine0) / TICKS / seconds
         return 100.0 * used / TICKS / seconds, udp
 
 
-def start_callee(port: int, media_port: int, workdir: Path, edge: bool) -> subprocess.Popen:
+def start_callee(
+    port: int, media_port: int, workdir: Path, edge: bool, echoes: EchoPool
+) -> subprocess.Popen:
     scenario = "sipp_callee_edge.xml" if edge else "sipp_callee.xml"
+    inf = workdir / "echo-ports.csv"
+    echoes.injection_file(inf)
     return subprocess.Popen(
         [
             "sipp", "-sf", str(HERE / scenario), "-i", "127.0.0.1", "-mi", "127.0.0.1",
-            "-p", str(port), "-mp", str(media_port), "-rtp_echo", "-nostdin",
+            "-p", str(port), "-mp", str(media_port), "-inf", str(inf), "-nostdin",
             "-timeout", "900s", "-max_socket", "4096"
         ],
         cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -170,8 +199,35 @@ def bench_edge(callee_port: int, workdir: Path) -> EdgeSupervisor:
     return EdgeSupervisor(settings, lambda: [trunk])
 
 
+def setup_rate(answered: list[float]) -> tuple[float, int, int]:
+    """Answers per second as the least-squares slope of answer n over its time, and the
+    fewest and most answers in a whole second between the first answer and the last."""
+    times = sorted(answered)
+    n = len(times)
+    if n < 2:
+        return 0.0, n, n
+    mean_t, mean_i = sum(times) / n, (n - 1) / 2
+    var = sum((t - mean_t) ** 2 for t in times)
+    cov = sum((t - mean_t) * (i - mean_i) for i, t in enumerate(times))
+    seconds = int(times[-1] - times[0])
+    buckets = [0] * max(1, seconds)
+    for t in times:
+        k = int(t - times[0])
+        if k < seconds:
+            buckets[k] += 1
+    return (cov / var if var else 0.0), min(buckets), max(buckets)
+
+
 async def aicall_phase(
-    args, callee_port: int, prompt: Path, prompt_seconds: float, callee_media: int = 0
+    args,
+    callee_port: int,
+    prompt: Path,
+    prompt_seconds: float,
+    callee_media: int,
+    callee_pid: int,
+    echoes: EchoPool,
+    edge_mode: str,
+    worker_src: Path | None = None,
 ) -> dict:
     workers_needed = math.ceil(args.calls / 4)
     edge = bench_edge(callee_port, Path(tempfile.mkdtemp(prefix="aicall-edge-")))
@@ -180,13 +236,22 @@ async def aicall_phase(
         max_workers=workers_needed + 5,
         min_workers=workers_needed if args.prewarm else 1,
         idle_seconds=600,
-        edge=edge if args.edge == "kamailio" else None,
+        edge=edge if edge_mode == "kamailio" else None,
     )
+    if worker_src is not None:
+        # The workers of another checkout: `python -m aicall.telephony.sip.worker` finds
+        # its package first on PYTHONPATH; the carrier and its commands stay this one's.
+        carrier.pool.worker_env["PYTHONPATH"] = str(worker_src)
+    rtp_low = carrier.pool.rtp_port_base
+    rtp_ports = set(range(rtp_low, rtp_low + RTP_PORTS_PER_WORKER * (workers_needed + 5)))
+    echo_drops0 = socket_drops(set(echoes.ports))
     began = time.monotonic()
     await carrier.start()
     warm_seconds = time.monotonic() - began
     trunk = TrunkConfig(name="bench", proxy=f"sip:127.0.0.1:{callee_port}", trunk_id=1)
     answered_at: list[float] = []
+    offered_at: dict[int, float] = {}
+    latency: list[float] = []
     window = CpuWindow()
     own = CpuWindow()
     edge_window = CpuWindow()
@@ -205,7 +270,14 @@ async def aicall_phase(
                 "timeout_seconds": int(prompt_seconds - 9),
                 "keys": {"9": {"action": "hangup"}},
             }
-        return await carrier.place_call(request, lambda: answered_at.append(time.monotonic()))
+
+        def answered() -> None:
+            now = time.monotonic()
+            answered_at.append(now)
+            latency.append(now - offered_at[i])  # carrier side: from place_call to answer
+
+        offered_at[i] = time.monotonic()
+        return await carrier.place_call(request, answered)
 
     edge_ramp = CpuWindow()
     edge_ramp.start(carrier.edge_pids())  # the edge relays every INVITE while calls start
@@ -232,12 +304,21 @@ async def aicall_phase(
     measure = max(3.0, min(args.window, prompt_seconds - (full_at - start) - 2))
     window.start(carrier.worker_pids())
     own.start([os.getpid()])
+    phones = CpuWindow()
+    phones.start([callee_pid, *echoes.pids()])
     edge_window.start(carrier.edge_pids())
+    echoed0, worker_drops0 = echoes.echoed(), socket_drops(rtp_ports)
     await asyncio.sleep(measure)
     concurrent = carrier.channels_in_use()
     workers_cpu, udp = window.stop()
+    phones_cpu, _ = phones.stop()
+    echoed = (echoes.echoed() - echoed0) / (time.monotonic() - window.t0)
+    worker_drops = socket_drops(rtp_ports) - worker_drops0
     own_cpu, _ = own.stop()
     edge_cpu, _ = edge_window.stop()
+    # Everything else on the machine in the same window (other engineers' work, the kernel's
+    # softirq for loopback): the figures above are only comparable when this stays small.
+    others_cpu = max(0.0, window.machine - workers_cpu - own_cpu - edge_cpu - phones_cpu)
     pids = carrier.worker_pids()
     edge_processes = len(carrier.edge_pids())
     # Kamailio's shared memory (transactions, dispatcher, registrations) with every call up.
@@ -247,7 +328,7 @@ async def aicall_phase(
     drops = {
         "edge": socket_drops({edge.edge.port, edge.edge.local_port}) if carrier.edge else 0,
         "callee_sip": socket_drops({callee_port}),
-        "callee_rtp": socket_drops({callee_media + i for i in range(4)}),
+        "echo": socket_drops(set(echoes.ports)) - echo_drops0,
     }
     await carrier.stop()
     ok = [
@@ -260,13 +341,26 @@ async def aicall_phase(
     ]
     setup = sorted(o.answered_after_seconds or 0 for o in outcomes if o.answered)
     span = (max(answered_at) - min(answered_at)) if len(answered_at) > 1 else 0
+    slope, fewest, most = setup_rate(answered_at)
+    latency.sort()
     return {
         "calls": args.calls,
         "failed": args.calls - len(ok),
         "concurrent": concurrent,
         "workers": len(pids),
         "warm_seconds": warm_seconds,
-        "setup_cps": (len(answered_at) - 1) / span if span else 0.0,
+        "first_to_last_cps": (len(answered_at) - 1) / span if span else 0.0,
+        "setup_cps": slope,
+        "second_fewest": fewest,
+        "second_most": most,
+        "placed_p50_ms": 1000 * latency[len(latency) // 2] if latency else 0,
+        "placed_p95_ms": 1000 * latency[int(len(latency) * 0.95) - 1] if latency else 0,
+        "placed_max_ms": 1000 * latency[-1] if latency else 0,
+        "echoed_per_second": echoed,
+        "phones_cpu": phones_cpu,
+        "others_cpu": others_cpu,
+        "machine_cpu": window.machine,
+        "worker_rtp_drops": worker_drops,
         "setup_p50_ms": 1000 * setup[len(setup) // 2] if setup else 0,
         "setup_p95_ms": 1000 * setup[int(len(setup) * 0.95) - 1] if setup else 0,
         "workers_cpu": workers_cpu,
@@ -313,12 +407,66 @@ def sipp_phase(args, callee_port: int, workdir: Path) -> dict:
     return {"exit": code, "cpu": cpu, "udp": udp, "failed": failed}
 
 
+def report(args, ours: dict, prompt_seconds: float, label: str, edge_mode: str) -> float:
+    per_call = (ours["workers_cpu"] + ours["carrier_cpu"] + ours["edge_cpu"]) / max(
+        1, ours["concurrent"]
+    )
+    what = (
+        "a personalised script each, then the menu's wait"
+        if args.personalized
+        else "the same prompt"
+    )
+    route = "through the SIP edge" if edge_mode == "kamailio" else "direct"
+    print(f"aicall SIP carrier ({label} workers, {route}): {ours['calls']} calls at "
+          f"{args.cps:g}/s, {what}, {prompt_seconds:.0f} s a call (G.711, echoed)")  # fmt: skip
+    print(f"  simultaneous calls with audio   {ours['concurrent']}")
+    print(f"  failed calls                    {ours['failed']} {ours['causes'] or ''} "
+          f"{ours['short'] or ''}")  # fmt: skip
+    print(f"  call setup rate                 {ours['setup_cps']:.1f} answers/s (each whole "
+          f"second {ours['second_fewest']}-{ours['second_most']}; first to last answer "
+          f"{ours['first_to_last_cps']:.1f}/s)")  # fmt: skip
+    print(f"  INVITE->200 (in the worker)     p50 {ours['setup_p50_ms']:.0f} ms, "
+          f"p95 {ours['setup_p95_ms']:.0f} ms")  # fmt: skip
+    print(f"  place_call->answer (carrier)    p50 {ours['placed_p50_ms']:.0f} ms, "
+          f"p95 {ours['placed_p95_ms']:.0f} ms, max {ours['placed_max_ms']:.0f} ms")  # fmt: skip
+    print(f"  media workers                   {ours['workers']} (started in "
+          f"{ours['warm_seconds']:.1f} s)")  # fmt: skip
+    print(f"  CPU, media workers              {ours['workers_cpu']:.0f}% of one core")
+    print(f"  CPU, carrier (dialer side)      {ours['carrier_cpu']:.0f}% of one core")
+    if edge_mode == "kamailio":
+        print(f"  CPU, SIP edge (Kamailio)        {ours['edge_cpu']:.1f}% of one core "
+              f"while calls are up, {ours['edge_ramp_cpu']:.1f}% while they start "
+              f"({ours['edge_processes']} processes, SIP only)")  # fmt: skip
+        used, total = ours["edge_shm_mb"]
+        print(f"  SIP edge shared memory          {used:.1f} MB at most of {total:.0f} MB")
+    print(f"  CPU per call                    {per_call:.3f}% of one core")
+    print(f"  CPU, the phones (SIPp, echoes)  {ours['phones_cpu']:.0f}%; the rest of the machine "
+          f"{ours['others_cpu']:.0f}% (machine busy {ours['machine_cpu']:.0f}% "
+          f"of {100 * (os.cpu_count() or 1)}%)")  # fmt: skip
+    echoed = ours["echoed_per_second"]
+    per_call_rtp = echoed / max(1, ours["concurrent"])
+    print(f"  RTP echoed back                 {echoed:.0f} packets/s ({per_call_rtp:.1f} a "
+          f"call of 50; workers' sockets dropped {ours['worker_rtp_drops']})")  # fmt: skip
+    if echoed:
+        print(f"  workers' CPU per 1000 packets/s {1000 * ours['workers_cpu'] / echoed:.2f}% "
+              "of one core (each packet sent and received)")  # fmt: skip
+    print(f"  CPU per call placed (carrier)   {ours['ramp_carrier_ms_per_call']:.1f} ms, "
+          f"speech rendering {ours['render_ms_per_call']:.1f} ms")  # fmt: skip
+    print(f"  media workers' PSS total        {ours['pss_mb']:.0f} MB")
+    print(f"  UDP datagrams/s on loopback     {ours['udp']['per_second']} "
+          f"(receive-buffer drops {ours['udp']['RcvbufErrors']})")  # fmt: skip
+    drops = ours["drops"]
+    print(f"  receive-buffer drops by socket  SIP edge {drops['edge']}, callee SIP "
+          f"{drops['callee_sip']}, RTP echo {drops['echo']}")  # fmt: skip
+    return per_call
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=400)
     parser.add_argument("--cps", type=float, default=50)
-    parser.add_argument("--hold", type=float, default=30)
-    parser.add_argument("--window", type=float, default=10, help="seconds of CPU sampling")
+    parser.add_argument("--hold", type=float, default=40)
+    parser.add_argument("--window", type=float, default=25, help="seconds of CPU sampling")
     parser.add_argument("--no-prewarm", dest="prewarm", action="store_false")
     parser.add_argument(
         "--personalized",
@@ -332,56 +480,64 @@ def main() -> None:
         default="kamailio",
         help="through the Kamailio SIP edge (default) or each worker straight to the callee",
     )
+    parser.add_argument("--echoes", type=int, default=4, help="RTP echo processes")
+    parser.add_argument(
+        "--phases",
+        default="now",
+        help="comma-separated aicall phases in order: now (this checkout), before (--before)",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another checkout whose media workers the 'before' phases run (always direct)",
+    )
+    parser.add_argument(
+        "--no-wake",
+        dest="wake",
+        action="store_false",
+        help="do not wake a worker after a command (it reads it at its next 100 ms poll)",
+    )
     args = parser.parse_args()
+    if not args.wake:
+        WorkerPool.wake = lambda self, worker: None  # type: ignore[method-assign]
+    phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    if any(p not in ("now", "before") for p in phases) or (
+        "before" in phases and args.before is None
+    ):
+        parser.error("--phases takes now and before; before needs --before DIR")
     workdir = Path(tempfile.mkdtemp(prefix="aicall-bench-"))
     callee_port = free_udp_port()
     callee_media = free_media_port()
-    callee = start_callee(callee_port, callee_media, workdir, args.edge == "kamailio")
+    echoes = EchoPool(args.echoes)
+    callee = start_callee(callee_port, callee_media, workdir, args.edge == "kamailio", echoes)
+    results = []
     try:
         prompt, prompt_seconds = prompt_file(args.hold, workdir)
-        callee_cpu = CpuWindow()
-        callee_cpu.start([callee.pid])
-        ours = asyncio.run(aicall_phase(args, callee_port, prompt, prompt_seconds, callee_media))
+        for phase in phases:
+            edge_mode = args.edge if phase == "now" else "direct"
+            src = (args.before / "src").resolve() if phase == "before" else None
+            ours = asyncio.run(
+                aicall_phase(
+                    args, callee_port, prompt, prompt_seconds, callee_media, callee.pid, echoes,
+                    edge_mode, src,
+                )
+            )  # fmt: skip
+            label = "this checkout's" if phase == "now" else f"{args.before}'s"
+            results.append((phase, report(args, ours, prompt_seconds, label, edge_mode), ours))
+            sys.stdout.flush()
         ref = sipp_phase(args, callee_port, workdir) if args.reference else None
     finally:
         callee.kill()
         callee.wait()
-    per_call = (ours["workers_cpu"] + ours["carrier_cpu"] + ours["edge_cpu"]) / max(
-        1, ours["concurrent"]
-    )
-    what = (
-        "a personalised script each, then the menu's wait"
-        if args.personalized
-        else "the same prompt"
-    )
-    print(f"aicall SIP carrier: {ours['calls']} calls at {args.cps:g}/s, {what}, "
-          f"{prompt_seconds:.0f} s a call (G.711, echoed back by SIPp)")  # fmt: skip
-    print(f"  simultaneous calls with audio   {ours['concurrent']}")
-    print(f"  failed calls                    {ours['failed']} {ours['causes'] or ''} "
-          f"{ours['short'] or ''}")  # fmt: skip
-    p50, p95 = ours["setup_p50_ms"], ours["setup_p95_ms"]
-    print(f"  call setup rate                 {ours['setup_cps']:.1f} calls/s "
-          f"(INVITE->200 p50 {p50:.0f} ms, p95 {p95:.0f} ms)")  # fmt: skip
-    print(f"  media workers                   {ours['workers']} (started in "
-          f"{ours['warm_seconds']:.1f} s)")  # fmt: skip
-    print(f"  CPU, media workers              {ours['workers_cpu']:.0f}% of one core")
-    print(f"  CPU, carrier (dialer side)      {ours['carrier_cpu']:.0f}% of one core")
-    if args.edge == "kamailio":
-        print(f"  CPU, SIP edge (Kamailio)        {ours['edge_cpu']:.1f}% of one core "
-              f"while calls are up, {ours['edge_ramp_cpu']:.1f}% while they start "
-              f"({ours['edge_processes']} processes, SIP only)")  # fmt: skip
-        used, total = ours["edge_shm_mb"]
-        print(f"  SIP edge shared memory          {used:.1f} MB at most of {total:.0f} MB")
-    print(f"  CPU per call                    {per_call:.3f}% of one core")
-    print(f"  CPU per call placed (carrier)   {ours['ramp_carrier_ms_per_call']:.1f} ms, "
-          f"speech rendering {ours['render_ms_per_call']:.1f} ms")  # fmt: skip
-    print(f"  media workers' PSS total        {ours['pss_mb']:.0f} MB")
-    print(f"  UDP datagrams/s on loopback     {ours['udp']['per_second']} "
-          f"(receive-buffer drops {ours['udp']['RcvbufErrors']})")  # fmt: skip
-    drops = ours["drops"]
-    print(f"  receive-buffer drops by socket  SIP edge {drops['edge']}, callee SIP "
-          f"{drops['callee_sip']}, callee RTP {drops['callee_rtp']}")  # fmt: skip
+        echoes.stop()
+    if len(results) > 1:
+        rows = []
+        for phase, per_call, ours in results:
+            per_kpps = 1000 * ours["workers_cpu"] / max(1, ours["echoed_per_second"])
+            rows.append(f"{phase} {per_call:.3f}% ({per_kpps:.2f}% per 1000 packets/s)")
+        print("CPU per call, phase by phase: " + ", ".join(rows))
     if ref:
+        per_call = results[-1][1] if results else 0.0
         ref_per_call = ref["cpu"] / max(1, args.calls)
         print(f"SIPp uac reference: {args.calls} calls at {args.cps:g}/s, G.711 pcap audio")
         print(f"  failed calls                    {ref['failed']} (exit {ref['exit']})")
@@ -389,7 +545,7 @@ def main() -> None:
         print(f"  CPU per call                    {ref_per_call:.3f}% of one core")
         print(f"  UDP datagrams/s on loopback     {ref['udp']['per_second']} "
               f"(receive-buffer drops {ref['udp']['RcvbufErrors']})")  # fmt: skip
-        if ref_per_call:
+        if ref_per_call and per_call:
             print(f"aicall / SIPp CPU per call        {per_call / ref_per_call:.1f}x")
 
 

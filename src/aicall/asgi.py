@@ -1,9 +1,31 @@
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aicall.settings")
-django_application = get_asgi_application()
+
+
+class SyncChainASGIHandler(ASGIHandler):
+    """Django's ASGI handler with the middleware chain and the view run in one thread hop.
+
+    Django builds an async chain under ASGI: every middleware that can run both ways (most
+    of Django's own) runs async, and the sync ones (ours, and every view) are wrapped, so a
+    request went back and forth between the event loop and its thread once per middleware
+    method, each trip waiting for a busy event loop's turn. The views are all sync: the
+    whole chain runs sync, called once in the request's thread.
+    """
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        super().load_middleware(is_async=False)
+
+    async def get_response_async(self, request):  # type: ignore[no-untyped-def]
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+
+
+django.setup(set_prefix=False)
+django_application = SyncChainASGIHandler()
 
 from aicall.body_limit import BodyLimit  # noqa: E402 - needs the settings above
 from aicall.lib.concurrency import ConcurrencyLimit  # noqa: E402
@@ -12,6 +34,13 @@ from aicall.lib.write_gate import yield_to_other_processes  # noqa: E402
 # Many request threads write here; the dialer's writes go first (lib/write_gate.py).
 yield_to_other_processes()
 
+# Threads (and database connections) for requests that read, and for those that write
+# (lib/concurrency.py); the rest wait their turn on the event loop. A write whose turn has
+# come lets queued reads go first, for at most half a second: an import takes seconds of
+# a client's patience anyway, an export page should take milliseconds.
 application = ConcurrencyLimit(
-    BodyLimit(django_application), int(os.environ.get("AICALL_WEB_CONCURRENCY", "16"))
+    BodyLimit(django_application),
+    reads=int(os.environ.get("AICALL_WEB_CONCURRENCY", "8")),
+    writes=int(os.environ.get("AICALL_WEB_WRITE_CONCURRENCY", "4")),
+    writes_give_way=0.5,
 )

@@ -87,8 +87,14 @@ TEMPLATES = [
 ASGI_APPLICATION = "aicall.asgi.application"
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Persistent connections: the web process runs requests on a fixed set of threads
+# (lib/concurrency.py), so each thread keeps one connection from request to request (at
+# most AICALL_WEB_CONCURRENCY + AICALL_WEB_WRITE_CONCURRENCY of them) instead of opening
+# one per request; the dialer and the webhook sender keep theirs between jobs.
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
     DATABASES["default"].setdefault("TEST", {})
     if os.environ.get("AICALL_TEST_DB_NAME"):
         DATABASES["default"]["TEST"]["NAME"] = os.environ["AICALL_TEST_DB_NAME"]
@@ -102,6 +108,9 @@ else:
             # instead of failing with "database is locked" on upgrade.
             "ENGINE": "aicall.lib.sqlite_backend",
             "NAME": os.environ.get("AICALL_SQLITE_PATH", str(DATA_DIR / "aicall.sqlite3")),
+            # A file open is cheap, but each new connection reads the schema again and
+            # starts with a cold page cache.
+            "CONN_MAX_AGE": None,
             "OPTIONS": {
                 "timeout": 30,
                 "transaction_mode": "IMMEDIATE",

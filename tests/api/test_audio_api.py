@@ -1,5 +1,6 @@
 """Uploaded audio, listen-before-launch previews and recorded digits over the API."""
 
+import io
 import wave
 
 import pytest
@@ -7,7 +8,8 @@ import pytest
 from aicall.calls.models import Call
 from aicall.campaigns.models import Campaign, DigitRecording
 from aicall.campaigns.services import do_create_campaign
-from aicall.speech.clips import OtpWording, default_engine, otp_clips, wav_seconds
+from aicall.speech.clips import OtpWording, default_engine, join_wav, otp_clips, wav_seconds
+from aicall.speech.normalize import normalize_vi
 from tests.api.sandbox_run import sandbox_calls
 from tests.audiofiles import digit_zip, tone
 from tests.dialer.conftest import harness, settled, wait_until  # noqa: F401 - fixture
@@ -170,6 +172,50 @@ def test_preview_includes_the_menu_prompt_and_uploaded_audio(api, token, ivr_cam
     path.write_bytes(response.content)
     prompt = wav_seconds(default_engine().render(menu["prompt"]))
     assert abs(wav_seconds(path) - (3.0 + prompt)) < 0.01
+
+
+def test_a_long_script_is_previewed_up_to_its_first_thousand_characters(api, token, ivr_campaign):
+    # 10,000 characters, numbers included: about 12 minutes of speech if spoken whole.
+    script = ("Xin chào quý khách, lịch hẹn số 12 của quý khách vào lúc 9:30 sáng mai. " * 150)[
+        :10_000
+    ]
+    prompt = "Bấm 1 để xác nhận"
+    status = api.client.patch(
+        f"/api/campaigns/{ivr_campaign.pk}",
+        {"script": script, "ivr_menu": {"prompt": prompt, "keys": {"1": {"action": "hangup"}}}},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    ).status_code
+    assert status == 200
+    response = _preview(api, token, ivr_campaign.pk)
+    assert response.status_code == 200 and response["X-Preview-Shortened"] == "true"
+    # The script as spoken (numbers in words), up to the last whole word of its first
+    # 1,000 characters; then the menu's prompt, whole.
+    spoken = normalize_vi(script)
+    head = spoken[:1001].rsplit(" ", 1)[0]
+    assert spoken.startswith(head + " ") and 900 < len(head) <= 1000
+    engine = default_engine()
+    assert response.content == join_wav([engine.render(head), engine.render(prompt)])
+    assert wav_seconds(engine.render(head)) < 90
+
+    # A long text pasted into a contact's field is cut the same way; a short one is whole.
+    api.client.patch(
+        f"/api/campaigns/{ivr_campaign.pk}",
+        {"script": "Chào {ghi_chu}"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    long = _preview(api, token, ivr_campaign.pk, ghi_chu="chữ " * 3000)
+    assert long.status_code == 200 and long["X-Preview-Shortened"] == "true"
+    assert wav_seconds_of(long.content) < 90
+    short = _preview(api, token, ivr_campaign.pk, ghi_chu="chị Lan")
+    assert short["X-Preview-Shortened"] == "false"
+    assert short.content == join_wav([engine.render("Chào chị Lan"), engine.render(prompt)])
+
+
+def wav_seconds_of(data: bytes) -> float:
+    with wave.open(io.BytesIO(data)) as wav:
+        return wav.getnframes() / wav.getframerate()
 
 
 def test_otp_preview_reads_the_sample_code_and_writes_no_code(api, token, otp_campaign, media):

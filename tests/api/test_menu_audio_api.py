@@ -1,5 +1,6 @@
 """Recordings for the key-press menu's prompts and messages, over the API."""
 
+import json
 import os
 import wave
 
@@ -7,6 +8,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from aicall.campaigns.menu_audio import do_set_menu_audio
 from aicall.campaigns.models import Campaign
 from aicall.campaigns.services import (
     do_create_campaign,
@@ -175,6 +177,59 @@ def test_a_message_may_be_only_a_recording_but_then_keeps_it(api, token, menu_ca
     assert response.status_code == 400 and response.json()["field"] == "ivr_menu"
 
 
+def _patch(client, token, campaign_id, body):
+    response = client.patch(
+        f"/api/campaigns/{campaign_id}", body, content_type="application/json", headers=_auth(token)
+    )
+    return response.status_code, response.json()
+
+
+def test_a_menu_refers_only_to_its_own_recordings(api, token, menu_campaign, other_user, tmp_path):
+    _, body = upload(api.client, token, menu_campaign.pk, "1", tone(tmp_path / "a.wav", 1))
+    mine = body["results"]["audio_id"]
+    theirs = do_create_campaign(
+        other_user.pk, {"name": "Của người khác", "campaign_type": "ivr", "ivr_menu": MENU}
+    )
+    foreign = do_set_menu_audio(theirs, "1", tone(tmp_path / "b.wav", 1).read_bytes(), "b.wav")
+    before = Campaign.objects.get(pk=menu_campaign.pk)
+    # Another account's recording, and an id of no recording at all: refused, nothing changes
+    # (not even the other setting sent with it).
+    for ref in (foreign["audio_id"], "a" * 32):
+        menu = json.loads(json.dumps(before.ivr_menu))
+        menu["keys"]["2"]["menu"]["prompt_audio"] = ref  # the sub-menu's prompt has a text
+        status, body = _patch(api.client, token, menu_campaign.pk, {"name": "x", "ivr_menu": menu})
+        assert status == 400, body
+        assert body == {
+            "status": 0,
+            "code": "400",
+            "message": "menu.2: an audio reference must be the id of an uploaded recording",
+            "field": "ivr_menu",
+        }
+        after = Campaign.objects.get(pk=menu_campaign.pk)
+        assert (after.name, after.ivr_menu, after.menu_audio) == (
+            before.name,
+            before.ivr_menu,
+            before.menu_audio,
+        )
+    # The campaign's own recording, played at a second spot: accepted.
+    menu = json.loads(json.dumps(before.ivr_menu))
+    menu["keys"]["#"]["message_audio"] = mine
+    status, body = _patch(api.client, token, menu_campaign.pk, {"ivr_menu": menu})
+    assert status == 200 and body["results"]["ivr_menu"]["keys"]["#"]["message_audio"] == mine
+    # A new campaign has no recordings yet: its menu can refer to none.
+    status, body = api.post(
+        "/api/campaigns",
+        {"name": "Mới", "campaign_type": "ivr", "ivr_menu": menu},
+        Authorization=f"Bearer {token}",
+    )
+    assert status == 400 and body["field"] == "ivr_menu", body
+    assert body["message"] in {
+        f"menu.{key}: an audio reference must be the id of an uploaded recording"
+        for key in ("1", "#")  # both refer to it; jsonb does not keep the keys' order
+    }
+    assert not Campaign.objects.filter(name="Mới").exists()
+
+
 @pytest.mark.parametrize(
     ("keys", "why"),
     [
@@ -270,6 +325,25 @@ def test_a_duplicate_keeps_playing_a_recording_the_original_replaces(
     assert os.path.exists(shared)  # the copy still plays it
     assert delete(api.client, token, copy.pk, "1")[0] == 200
     assert not os.path.exists(shared)
+
+
+def test_deleting_the_campaign_deletes_its_files_once_committed(
+    api, token, menu_campaign, tmp_path, django_capture_on_commit_callbacks
+):
+    upload(api.client, token, menu_campaign.pk, "1", tone(tmp_path / "m.wav", 1))
+    response = api.client.post(
+        f"/api/campaigns/{menu_campaign.pk}/audio",
+        {"file": SimpleUploadedFile("a.wav", tone(tmp_path / "a.wav", 1).read_bytes())},
+        headers=_auth(token),
+    )
+    assert response.status_code == 200
+    campaign = Campaign.objects.get(pk=menu_campaign.pk)
+    files = [campaign.audio_file.path, *(_stored(campaign, i) for i in campaign.menu_audio)]
+    assert len(files) == 2 and all(os.path.exists(p) for p in files)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.client.delete(f"/api/campaigns/{campaign.pk}", headers=_auth(token))
+    assert response.status_code == 200, response.json()
+    assert not any(os.path.exists(p) for p in files)
 
 
 def test_preview_plays_the_prompt_recording_instead_of_its_text(

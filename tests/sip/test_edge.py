@@ -367,3 +367,37 @@ def test_a_trunk_answering_503_hands_the_call_to_the_next_trunk(settings, tmp_pa
     assert outcome.answered and outcome.hangup_cause == base.NORMAL_CLEARING
     assert len(received(refusing, "INVITE")) == 1
     assert len(received(answering, "INVITE")) == 1
+
+
+def test_the_edges_own_timeout_and_trunk_down_are_told_from_the_trunks(settings, tmp_path, sipp):
+    """No target answered: the edge's 408 is NO ANSWER FROM TRUNK, as PJSIP's timer B is in
+    direct mode; every target down: its 503 is TRUNK UNREACHABLE. A trunk's own 408 keeps
+    its note, even when it copies the edge's mark (the edge drops it)."""
+    use_edge(settings, tmp_path)
+    marked = sipp("timeout_408_marked.xml", calls=100000, timeout_s=90, extra=("-trace_msg",))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as hole:
+        hole.bind(("127.0.0.1", 0))  # a port nobody answers on (kept bound, never read)
+        dead = f"sip:127.0.0.1:{hole.getsockname()[1]}"
+        silent = do_add_trunk({"name": "silent", "proxy": dead})
+        own_408 = do_add_trunk({"name": "own408", "proxy": marked.proxy})
+        requests = [call_request(silent, 1), call_request(silent, 2), call_request(own_408, 3)]
+
+        async def scenario():
+            carrier = SipCarrier(bind_address="127.0.0.1")
+            await carrier.start()
+            try:
+                timed_out = await carrier.place_call(requests[0])
+                deadline = time.monotonic() + 40  # the keepalives mark the target down
+                while carrier.edge.trunk_status(silent.pk).targets.get(dead) != "down":
+                    assert time.monotonic() < deadline, carrier.edge.trunk_status(silent.pk)
+                    await asyncio.sleep(0.5)
+                down = await carrier.place_call(requests[1])
+                return timed_out, down, await carrier.place_call(requests[2])
+            finally:
+                await carrier.stop()
+
+        timed_out, down, trunk_408 = asyncio.run(scenario())
+    assert (timed_out.hangup_cause, timed_out.sip_code) == (base.TRUNK_TIMEOUT, 408)
+    assert (down.hangup_cause, down.sip_code) == (base.TRUNK_UNREACHABLE, 503)
+    assert (trunk_408.hangup_cause, trunk_408.sip_code) == (base.RECOVERY_ON_TIMER_EXPIRE, 408)
+    assert len(received(marked, "INVITE")) == 1

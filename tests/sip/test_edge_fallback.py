@@ -101,6 +101,10 @@ def test_direct_mode_a_trunk_marked_down_hands_its_calls_to_the_fallback(
                                "caller_id": "02873001234"})  # fmt: skip
         do_set_fallback_trunk(first, second)
         do_mark_trunk(first, TrunkHealth.DOWN, timezone.now())  # as the dialer's timeouts do
+        # Each trunk's own results count for it: the fallback's answers reset the fallback's
+        # timeouts in a row, not the first trunk's (which took no call).
+        Trunk.objects.filter(pk=first.pk).update(consecutive_timeouts=3)
+        Trunk.objects.filter(pk=second.pk).update(consecutive_timeouts=2)
         campaign = campaign_of(user)
         import_numbers(api, token, campaign, 4)
         do_start_campaign(campaign)
@@ -120,3 +124,5 @@ def test_direct_mode_a_trunk_marked_down_hands_its_calls_to_the_fallback(
     assert b"INVITE" not in methods  # only the dialer's OPTIONS probes reached it
     assert len(received(backup, "INVITE")) == 4
     assert health_of(first) == TrunkHealth.DOWN
+    second.refresh_from_db()
+    assert (first.consecutive_timeouts, second.consecutive_timeouts) == (3, 0)

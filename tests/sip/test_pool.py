@@ -41,3 +41,22 @@ def test_waiting_calls_get_freed_slots_in_arrival_order_and_the_pool_respects_it
             await pool.acquire()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("bind", ["127.0.0.1", "0.0.0.0"])  # noqa: S104 - the wildcard case
+def test_a_command_is_followed_by_a_keep_alive_to_the_workers_sip_socket(bind):
+    """The worker sleeps in libHandleEvents until a SIP packet arrives: the pool's CRLF
+    keep-alive to its SIP port (on loopback for a wildcard bind) ends the poll at once."""
+    import socket
+
+    from aicall.telephony.sip.pool import WAKE, WorkerProcess
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sip:
+        sip.bind(("127.0.0.1", 0))
+        sip.settimeout(2)
+        pool = WorkerPool(bind_address=bind)
+        worker = WorkerProcess(pool, 0)
+        worker.port = sip.getsockname()[1]
+        pool.wake(worker)
+        assert sip.recv(64) == WAKE == b"\r\n\r\n"
+        pool._wake_socket.close()

@@ -24,6 +24,17 @@ def test_retry_after_is_read_from_the_headers_only_and_capped():
     assert sipmsg.retry_after_seconds("") is None
 
 
+def test_the_edges_own_failures_are_read_from_its_header_only():
+    own = "SIP/2.0 408 No Answer\r\nX-Aicall-Edge: timeout\r\nContent-Length: 0\r\n\r\n"
+    assert sipmsg.edge_generated(own)
+    assert sipmsg.edge_generated("SIP/2.0 503 Trunk Down\r\nx-aicall-edge:unreachable\r\n\r\n")
+    assert not sipmsg.edge_generated("SIP/2.0 408 Request Timeout\r\nVia: x\r\n\r\n")
+    body_only = "SIP/2.0 408 X\r\nContent-Length: 22\r\n\r\nX-Aicall-Edge: timeout\r\n"
+    assert not sipmsg.edge_generated(body_only)
+    assert not sipmsg.edge_generated("SIP/2.0 408 X\r\nX-Aicall-Edge: maybe\r\n\r\n")
+    assert not sipmsg.edge_generated("")
+
+
 def test_status_code_and_contacts_of_a_3xx():
     message = (
         "SIP/2.0 302 Moved Temporarily\r\nContact: <sip:0901234567@10.0.0.1:5080>;q=0.5, "

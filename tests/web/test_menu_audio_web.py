@@ -9,7 +9,9 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from aicall.campaigns.menu_audio import do_set_menu_audio
 from aicall.campaigns.models import Campaign
+from aicall.campaigns.services import do_create_campaign
 from aicall.speech.clips import default_engine
 from tests.audiofiles import tone
 from tests.web.test_campaigns import form_data
@@ -30,6 +32,9 @@ MENU = {
         },
     },
 }
+
+
+MENU_TEXT = {"keys": {"1": {"action": "message", "message": "Cảm ơn", "then": "hangup"}}}
 
 
 @pytest.fixture(autouse=True)
@@ -106,6 +111,14 @@ def test_recordings_chosen_in_the_editor_are_saved_and_played_back(
     assert set(after.menu_audio) == set(ids[1:])
     assert not os.path.exists(default_storage.path(campaign.menu_audio[ids[0]]["file"]))
 
+    # The campaign deleted: its recordings go with it.
+    kept = [default_storage.path(e["file"]) for e in after.menu_audio.values()]
+    assert len(kept) == 2 and all(os.path.exists(p) for p in kept)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = web.post(reverse("web:campaign_delete", args=[campaign.pk]))
+    assert response.status_code == 302 and not Campaign.objects.filter(pk=campaign.pk).exists()
+    assert not any(os.path.exists(p) for p in kept)
+
 
 def test_a_refused_recording_changes_nothing(web, ivr_campaign, tmp_path):
     fake = tmp_path / "fake.mp3"
@@ -121,15 +134,33 @@ def test_a_refused_recording_changes_nothing(web, ivr_campaign, tmp_path):
     assert not default_storage.exists("menu-audio")
 
 
-def test_a_reference_to_no_recording_of_the_campaign_is_refused_without_text(
-    web, ivr_campaign, tmp_path
+def test_a_reference_to_no_recording_of_the_campaign_is_refused(
+    web, ivr_campaign, other_user, tmp_path
 ):
-    menu = {"keys": {"1": {"action": "message", "message_audio": "a" * 32}}}
+    theirs = do_create_campaign(
+        other_user.pk, {"name": "Của người khác", "campaign_type": "ivr", "ivr_menu": MENU_TEXT}
+    )
+    foreign = do_set_menu_audio(theirs, "1", tone(tmp_path / "b.wav", 1).read_bytes(), "b.wav")
     edit = reverse("web:campaign_edit", args=[ivr_campaign.pk])
-    response = web.post(edit, form_data(name="Đổi tên", ivr_menu=json.dumps(menu)))
-    assert response.status_code == 200
-    campaign = Campaign.objects.get(pk=ivr_campaign.pk)
-    assert campaign.name == "Reminders" and campaign.menu_audio == {}
+    # Another account's recording, or none at all; with a text to speak instead or without.
+    for ref in (foreign["audio_id"], "a" * 32):
+        for text in ({}, {"message": "Cảm ơn quý khách"}):
+            menu = {"keys": {"1": {"action": "message", "message_audio": ref, **text}}}
+            response = web.post(edit, form_data(name="Đổi tên", ivr_menu=json.dumps(menu)))
+            assert response.status_code == 200
+            assert (
+                "menu.1: Tham chiếu âm thanh phải là mã của một bản ghi âm đã tải lên"
+                in response.content.decode()
+            )
+            campaign = Campaign.objects.get(pk=ivr_campaign.pk)
+            assert campaign.name == "Reminders" and campaign.ivr_menu == {}
+            assert campaign.menu_audio == {}
+    # "Nghe thử" holds the menu to the same rule.
+    menu = {"keys": {"1": {"action": "message", "message_audio": foreign["audio_id"]}}}
+    response = web.post(
+        reverse("web:listen"), {"campaign_id": ivr_campaign.pk, "ivr_menu": json.dumps(menu)}
+    )
+    assert response.status_code == 400 and response.json()["field"] == "ivr_menu"
 
 
 def test_listen_plays_a_chosen_prompt_recording_and_keeps_nothing(web, ivr_campaign, tmp_path):

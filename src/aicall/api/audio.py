@@ -31,7 +31,7 @@ from aicall.campaigns.ivr_menu import audio_spots
 from aicall.campaigns.menu_audio import do_clear_menu_audio, do_set_menu_audio
 from aicall.campaigns.models import Campaign
 from aicall.campaigns.queries import digit_recordings_of
-from aicall.dialer.preview import preview_wav
+from aicall.dialer.preview import PREVIEW_CHARACTERS, preview_wav
 from aicall.lib.vntime import format_called_at
 from aicall.speech.base import SpeechError
 from aicall.upload_limits import upload_too_large
@@ -40,6 +40,7 @@ router = Router(tags=["Audio (extension)"])
 
 _FAIL = {400: s.FieldFailure, 401: s.FieldFailure, 404: s.FieldFailure, 429: s.FieldFailure}
 _BINARY = {"type": "string", "format": "binary"}
+SHORTENED = "X-Preview-Shortened"
 
 
 def _multipart(*names: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -254,8 +255,17 @@ def delete_menu_key_audio(request: HttpRequest, campaign_id: str, key_path: str)
         "responses": {
             "200": {
                 "description": "What this contact hears (8 kHz mono WAV). Other query "
-                "parameters are the contact's custom fields.",
+                "parameters are the contact's custom fields. The script and the menu's "
+                f"prompt are spoken up to their first {PREVIEW_CHARACTERS:,} characters "
+                "(about a minute each); calls speak them whole.",
                 "content": {"audio/wav": {"schema": _BINARY}},
+                "headers": {
+                    SHORTENED: {
+                        "schema": {"type": "string", "enum": ["true", "false"]},
+                        "description": "`true` when a text was longer than the preview "
+                        "speaks: only its start is heard.",
+                    }
+                },
             }
         },
     },
@@ -270,7 +280,8 @@ def preview(request: HttpRequest, campaign_id: str) -> HttpResponse:
         return _invalid(exc)
     except SpeechError:
         return fail("503", "the speech engine could not render the preview", 503)
-    response = HttpResponse(audio, content_type="audio/wav")
+    response = HttpResponse(audio.wav, content_type="audio/wav")
+    response[SHORTENED] = "true" if audio.shortened else "false"
     # It may hold a sample OTP code and a contact's name: never kept by a cache.
     response["Cache-Control"] = "no-store"
     return response

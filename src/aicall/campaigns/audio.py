@@ -1,7 +1,9 @@
 """Writes of customers' audio: a campaign's recorded prompt and an account's digits.
 
 Every upload is checked and converted before anything is stored (speech/uploads.py), so a
-refused file changes nothing; a replaced file is deleted once the new one is saved.
+refused file changes nothing; a replaced file is deleted once the new one is saved, a
+deleted campaign's files once the deletion is committed (services.do_delete_campaign), each
+only when no other campaign plays it.
 """
 
 from __future__ import annotations
@@ -50,13 +52,16 @@ def _delete_file(file_field) -> None:
         file_field.storage.delete(file_field.name)
 
 
-def _delete_if_unused(campaign: Campaign, name: str) -> None:
-    """Delete a campaign's former recording unless a duplicate of the campaign (which took
-    over its settings) still plays it. A test call's companion does not count: it takes
-    the settings over again at every test call."""
+def delete_if_unused(name: str, campaign_id: int | None = None) -> None:
+    """Delete a campaign's former (or deleted campaign's) recording unless another campaign
+    than `campaign_id` still plays it: a duplicate takes over the settings, file included.
+    A test call's companion does not count: it takes the settings over again at every test
+    call."""
     others = Campaign.objects.filter(audio_file=name, test_for__isnull=True)
-    if name and not others.exclude(pk=campaign.pk).exists():
-        campaign.audio_file.storage.delete(name)
+    if campaign_id is not None:
+        others = others.exclude(pk=campaign_id)
+    if name and not others.exists():
+        Campaign.audio_file.field.storage.delete(name)
 
 
 def do_set_campaign_audio(campaign: Campaign, data: bytes, name: str) -> Campaign:
@@ -68,7 +73,7 @@ def do_set_campaign_audio(campaign: Campaign, data: bytes, name: str) -> Campaig
         campaign.audio_seconds = seconds
         campaign.audio_name = Path(name).name[:200]
         campaign.save(update_fields=["audio_file", "audio_seconds", "audio_name", "updated_at"])
-    _delete_if_unused(campaign, old)
+    delete_if_unused(old, campaign.pk)
     return campaign
 
 
@@ -79,7 +84,7 @@ def do_clear_campaign_audio(campaign: Campaign) -> Campaign:
     campaign.audio_seconds = None
     campaign.audio_name = ""
     campaign.save(update_fields=["audio_file", "audio_seconds", "audio_name", "updated_at"])
-    _delete_if_unused(campaign, old)
+    delete_if_unused(old, campaign.pk)
     return campaign
 
 

@@ -20,12 +20,15 @@ A prompt or a message may be an uploaded recording instead of text: a node's
 menu recordings (campaigns/menu_audio.py), played instead of the text; the text is then
 optional. A recording is addressed by the keys pressed to reach it (`menu_spot`): "" is the
 top menu's prompt, "3" the message or sub-menu prompt behind key 3, "31" behind key 1 of
-that sub-menu.
+that sub-menu. Where the campaign's recordings are known (every write of a saved menu), a
+reference must be one of them: an id of another campaign or account, or of nothing, is
+refused rather than stored.
 """
 
 import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
 from aicall.campaigns.errors import CampaignError
@@ -49,34 +52,49 @@ class MenuError(CampaignError):
         self.problem = message  # without the path, for surfaces that translate it
 
 
+NOT_A_RECORDING = "an audio reference must be the id of an uploaded recording"
+
+
+@dataclass(frozen=True)
+class _Rules:
+    allow_restricted: bool
+    allow_pending: bool
+    recordings: Collection[str] | None
+
+
 def validate_menu(
-    menu: Any, *, allow_restricted: bool = False, allow_pending: bool = False
+    menu: Any,
+    *,
+    allow_restricted: bool = False,
+    allow_pending: bool = False,
+    recordings: Collection[str] | None = None,
 ) -> dict:
     """The menu, cleaned, or MenuError naming the first problem by its key path.
 
     Transfer targets follow telephony/transfer.py; `allow_restricted` lets them be
     premium-rate or 1900/1800 numbers (the operator's choice per account).
     `allow_pending` accepts `new:N` audio references (files chosen on the website but not
-    uploaded yet), for the editor's drawing only.
+    uploaded yet), for the editor's drawing only. `recordings`: the ids of the campaign's
+    menu recordings (and of those stored with this menu); a reference to any other id is
+    refused. None checks only the shape of an id (a menu not tied to a campaign yet).
     """
     if menu in (None, {}, ""):
         return {}
-    return _node(
-        menu, "menu", depth=0, allow_restricted=allow_restricted, allow_pending=allow_pending
-    )
+    return _node(menu, "menu", 0, _Rules(allow_restricted, allow_pending, recordings))
 
 
-def _audio_ref(value: Any, path: str, allow_pending: bool) -> str | None:
+def _audio_ref(value: Any, path: str, rules: _Rules) -> str | None:
     if value in (None, ""):
         return None
-    if isinstance(value, str) and (
-        AUDIO_ID.fullmatch(value) or (allow_pending and PENDING_AUDIO.fullmatch(value))
-    ):
+    if isinstance(value, str) and rules.allow_pending and PENDING_AUDIO.fullmatch(value):
         return value
-    raise MenuError(path, "an audio reference must be the id of an uploaded recording")
+    if isinstance(value, str) and AUDIO_ID.fullmatch(value):
+        if rules.recordings is None or value in rules.recordings:
+            return value
+    raise MenuError(path, NOT_A_RECORDING)
 
 
-def _node(node: Any, path: str, depth: int, *, allow_restricted: bool, allow_pending: bool) -> dict:
+def _node(node: Any, path: str, depth: int, rules: _Rules) -> dict:
     if not isinstance(node, dict):
         raise MenuError(path, "must be an object")
     if depth >= MAX_DEPTH:
@@ -88,7 +106,7 @@ def _node(node: Any, path: str, depth: int, *, allow_restricted: bool, allow_pen
     if not isinstance(timeout, int) or not 1 <= timeout <= 60:
         raise MenuError(path, "timeout_seconds must be 1 to 60")
     cleaned: dict[str, Any] = {"timeout_seconds": timeout, "keys": {}}
-    audio = _audio_ref(node.get("prompt_audio"), path, allow_pending)
+    audio = _audio_ref(node.get("prompt_audio"), path, rules)
     if node.get("prompt"):
         cleaned["prompt"] = str(node["prompt"])[:2000]
     elif depth > 0 and audio is None:
@@ -98,15 +116,11 @@ def _node(node: Any, path: str, depth: int, *, allow_restricted: bool, allow_pen
     for key, option in keys.items():
         if key not in KEYS:
             raise MenuError(f"{path}.{key}", "keys are 0-9, * and #")
-        cleaned["keys"][key] = _option(
-            option, f"{path}.{key}", depth, allow_restricted, allow_pending
-        )
+        cleaned["keys"][key] = _option(option, f"{path}.{key}", depth, rules)
     return cleaned
 
 
-def _option(
-    option: Any, path: str, depth: int, allow_restricted: bool, allow_pending: bool
-) -> dict:
+def _option(option: Any, path: str, depth: int, rules: _Rules) -> dict:
     if not isinstance(option, dict) or option.get("action") not in ACTIONS:
         raise MenuError(path, f"action must be one of {', '.join(ACTIONS)}")
     action = option["action"]
@@ -114,7 +128,7 @@ def _option(
     if option.get("label"):
         cleaned["label"] = str(option["label"])[:100]
     if action == "message":
-        audio = _audio_ref(option.get("message_audio"), path, allow_pending)
+        audio = _audio_ref(option.get("message_audio"), path, rules)
         if not option.get("message") and audio is None:
             raise MenuError(path, "a message action needs the message to play")
         if option.get("message"):
@@ -129,18 +143,14 @@ def _option(
         raise MenuError(path, "back at the top menu has nowhere to go")
     elif action == "transfer":
         try:
-            target = clean_transfer_target(option.get("target"), allow_restricted=allow_restricted)
+            target = clean_transfer_target(
+                option.get("target"), allow_restricted=rules.allow_restricted
+            )
         except TransferTargetError as exc:
             raise MenuError(path, exc.message) from exc
         cleaned["target"] = target
     elif action == "submenu":
-        cleaned["menu"] = _node(
-            option.get("menu"),
-            path,
-            depth + 1,
-            allow_restricted=allow_restricted,
-            allow_pending=allow_pending,
-        )
+        cleaned["menu"] = _node(option.get("menu"), path, depth + 1, rules)
     return cleaned
 
 

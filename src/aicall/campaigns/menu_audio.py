@@ -183,8 +183,10 @@ def convert_pending(
 
 def do_attach_menu_audio(campaign: Campaign, converted: Mapping[str, Converted]) -> Campaign:
     """Store the recordings `convert_pending` prepared for the menu the campaign now has
-    (saved with their ids), and forget those it no longer refers to. Ids the menu refers
-    to that are not the campaign's are left out of it (their text is spoken)."""
+    (saved with their ids, checked by do_create_campaign / do_update_campaign), and forget
+    those it no longer refers to. An id that stopped being the campaign's in between (a
+    recording removed over the API meanwhile) is left out of the menu (its text is
+    spoken)."""
     stored: list[str] = []
     try:
         with transaction.atomic():

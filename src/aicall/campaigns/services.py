@@ -1,5 +1,6 @@
 """Every write to a campaign goes through one of these actions."""
 
+from collections.abc import Collection
 from datetime import datetime, time
 from typing import Any
 
@@ -15,9 +16,11 @@ from aicall.accounts.callerids import (
     may_show,
 )
 from aicall.accounts.models import User
+from aicall.campaigns.audio import delete_if_unused
 from aicall.campaigns.errors import CampaignError
 from aicall.campaigns.ivr_menu import validate_menu
 from aicall.campaigns.limits import INT_LIMITS, TEXT_LIMITS
+from aicall.campaigns.menu_audio import delete_unused
 from aicall.campaigns.models import STARTABLE, Campaign, CampaignStatus, CampaignType
 from aicall.campaigns.queries import has_all_digit_recordings
 from aicall.campaigns.webhook_settings import announce_status, clean_webhook_settings
@@ -47,10 +50,16 @@ def format_calling_hours(campaign: Campaign) -> str:
     return f"{campaign.calling_hours_start.strftime('%H:%M')}-{end_text}"
 
 
-def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> dict[str, Any]:
+def clean_settings(
+    raw: dict[str, Any],
+    *,
+    allow_restricted: bool = False,
+    recordings: Collection[str] | None = None,
+) -> dict[str, Any]:
     """Check campaign settings from any surface (CLI, API, website) the same way.
 
     `allow_restricted`: the account may transfer to premium-rate and 1900/1800 numbers.
+    `recordings`: the menu recordings the menu may refer to (ivr_menu.validate_menu).
     Whether the account may show the caller ID is checked by `check_caller_id`.
     """
     values: dict[str, Any] = {}
@@ -117,7 +126,9 @@ def clean_settings(raw: dict[str, Any], *, allow_restricted: bool = False) -> di
         if raw.get(flag) is not None:
             values[flag] = bool(raw[flag])
     if raw.get("ivr_menu") is not None:
-        values["ivr_menu"] = validate_menu(raw["ivr_menu"], allow_restricted=allow_restricted)
+        values["ivr_menu"] = validate_menu(
+            raw["ivr_menu"], allow_restricted=allow_restricted, recordings=recordings
+        )
     return values
 
 
@@ -153,9 +164,23 @@ def _check_recorded_digits(owner_id: int, values: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = False) -> Campaign:
+def do_create_campaign(
+    owner_id: int,
+    raw: dict[str, Any],
+    *,
+    start: bool = False,
+    new_recordings: Collection[str] = (),
+) -> Campaign:
+    """A new campaign with these settings; CampaignError naming the first bad one.
+
+    A new campaign has no menu recordings: its menu may refer only to `new_recordings`,
+    the ids the website's editor stores with it right after (menu_audio.convert_pending,
+    do_attach_menu_audio).
+    """
     values = {
-        **clean_settings(raw, allow_restricted=_allows_restricted(owner_id)),
+        **clean_settings(
+            raw, allow_restricted=_allows_restricted(owner_id), recordings=set(new_recordings)
+        ),
         **clean_webhook_settings(raw, None),
     }
     _check_recorded_digits(owner_id, values)
@@ -172,9 +197,23 @@ def do_create_campaign(owner_id: int, raw: dict[str, Any], *, start: bool = Fals
 
 
 @transaction.atomic
-def do_update_campaign(campaign: Campaign, raw: dict[str, Any]) -> Campaign:
+def do_update_campaign(
+    campaign: Campaign, raw: dict[str, Any], *, new_recordings: Collection[str] = ()
+) -> Campaign:
+    """Change these settings (the others keep their value); CampaignError naming the first
+    bad one, and nothing changes.
+
+    The menu may refer to the campaign's own recordings and to `new_recordings` (stored
+    with it right after by the website's editor); any other id (another campaign's or
+    account's, or none) is refused.
+    """
+    recordings = set(campaign.menu_audio or {}) | set(new_recordings)
     values = {
-        **clean_settings(raw, allow_restricted=_allows_restricted(campaign.owner_id)),
+        **clean_settings(
+            raw,
+            allow_restricted=_allows_restricted(campaign.owner_id),
+            recordings=recordings,
+        ),
         **clean_webhook_settings(raw, campaign),
     }
     _check_recorded_digits(campaign.owner_id, values)
@@ -302,14 +341,34 @@ def do_duplicate_campaign(campaign: Campaign, name: str) -> Campaign:
 def do_delete_campaign(campaign: Campaign) -> None:
     """Delete a campaign that has no calls (its test calls go with it); else CampaignError.
 
-    A campaign whose contacts were called keeps its history: archive it instead.
+    A campaign whose contacts were called keeps its history: archive it instead. Its
+    uploaded audio and menu recordings are deleted once this is committed, except those a
+    duplicate still plays.
     """
     locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
     if locked is None:
         return
     if locked.call_set.exists():
         raise CampaignError("campaign", _("a campaign with contacts cannot be deleted; archive it"))
+    gone = [locked, *locked.test_companions.all()]
+    audio = {c.audio_file.name for c in gone if c.audio_file and c.audio_file.name}
+    menu = {
+        entry["file"]
+        for c in gone
+        for entry in (c.menu_audio or {}).values()
+        if isinstance(entry, dict) and entry.get("file")
+    }
+    owner_id = locked.owner_id
     locked.delete()
+    # The uploaded files go once the rows are gone for good (a rolled-back deletion keeps
+    # them), and only those no other campaign plays (a duplicate shares its files).
+    transaction.on_commit(lambda: _delete_unused_audio(owner_id, audio, menu))
+
+
+def _delete_unused_audio(owner_id: int, audio: set[str], menu: set[str]) -> None:
+    for name in sorted(audio):
+        delete_if_unused(name)
+    delete_unused(owner_id, None, sorted(menu))
 
 
 def do_rotate_webhook_secret(campaign: Campaign) -> str:

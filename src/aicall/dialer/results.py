@@ -90,7 +90,9 @@ def _trunk_tallies(finished: list[FinishedCall]) -> dict[int, TrunkTally]:
         trunk = item.claimed.campaign.trunk
         if trunk is None or item.carrier == SANDBOX or item.outcome.hangup_cause == INTERRUPTED:
             continue
-        tallies.setdefault(trunk.id, TrunkTally()).add(item.outcome)
+        # Each trunk the carrier reached (the first, then its fallbacks) gets its own result.
+        for trunk_id, outcome in item.outcome.trunk_results or [(trunk.id, item.outcome)]:
+            tallies.setdefault(trunk_id, TrunkTally()).add(outcome)
     return tallies
 
 

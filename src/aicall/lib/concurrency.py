@@ -1,35 +1,110 @@
-"""An ASGI guard that lets at most N requests into Django at once; the rest wait their turn.
+"""An ASGI guard that runs Django's requests on a fixed set of threads, in two lanes.
 
-Why: Django runs each request of the ASGI server on a thread of its own, with a database
-connection of its own. With 200 clients that is 200 threads fighting for one GIL (each
-request then takes as long as all of them together) and 200 database connections, more
-than PostgreSQL's default `max_connections` of 100 ("too many clients" for everyone) and
-200 SQLite connections queueing for one write lock. Waiting here costs nothing (a
-coroutine on the event loop, first come first served), and the requests inside finish
-sooner. `AICALL_WEB_CONCURRENCY` (default 16) sets N; a streamed answer (CSV) keeps its
-slot until it is sent.
+Why threads of our own: Django's ASGI handler gives every request a new thread (one
+`ThreadSensitiveContext` each), and database connections belong to a thread, so every
+request opened a new connection (SQLite: a file open and the connection's PRAGMAs;
+PostgreSQL: a backend process, and persistent ones piled up past `max_connections`). Here
+each request borrows one of a fixed set of single-thread executors (asgiref's
+`ThreadSensitiveContext(executor=...)`), so a thread, and the database connection it keeps
+(`CONN_MAX_AGE`, settings.py), serve one request after another: the web process holds at
+most `reads + writes` connections, whatever the number of clients.
+
+Why two lanes: reads (GET, HEAD, OPTIONS) and writes (every other method) wait for a
+thread of their own kind, each lane first come first served. An import waits for the
+database's write lock (SQLite has one for the whole file); in one queue every export
+waited behind every import queued before it. In its own lane a read waits only for reads.
+Writes are not starved: they keep their lane's threads whatever the reads do. Waiting here
+costs nothing (a coroutine on the event loop); a streamed answer (CSV) keeps its thread
+until it is sent.
 """
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from asgiref.sync import ThreadSensitiveContext
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Lane:
+    """`size` single-thread executors lent out first come first served.
+
+    A lane may give way to another (`after`): once its turn has come, a request waits
+    while the other lane has requests queued, for at most `give_way_seconds`.
+    """
+
+    def __init__(
+        self, name: str, size: int, after: "Lane | None" = None, give_way_seconds: float = 0
+    ) -> None:
+        self.size = max(1, size)
+        self._free = [
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"web-{name}-{n}")
+            for n in range(self.size)
+        ]
+        self._turns: asyncio.Semaphore | None = None
+        self._idle: asyncio.Event | None = None
+        self.after, self.give_way_seconds = after, give_way_seconds
+        self.waiting = 0  # for tests, and for the lanes that give way to this one
+
+    async def run(self, call: Callable[[], Awaitable[None]]) -> None:
+        if self._turns is None:  # made on the server's event loop, not at import
+            self._turns = asyncio.Semaphore(self.size)
+        self._queued(+1)
+        try:
+            await self._turns.acquire()
+        finally:
+            self._queued(-1)
+        if self.after is not None and self.after.waiting and self.give_way_seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.after.idle().wait(), self.give_way_seconds)
+        executor = self._free.pop()  # the semaphore's count guarantees one is free
+        try:
+            # Django's own ThreadSensitiveContext inside finds this one and keeps it.
+            async with ThreadSensitiveContext(executor=executor):
+                await call()
+        finally:
+            self._free.append(executor)
+            self._turns.release()
+
+    def idle(self) -> asyncio.Event:
+        """Set while no request waits for this lane."""
+        if self._idle is None:
+            self._idle = asyncio.Event()
+            if not self.waiting:
+                self._idle.set()
+        return self._idle
+
+    def _queued(self, change: int) -> None:
+        self.waiting += change
+        if self._idle is not None:
+            if self.waiting:
+                self._idle.clear()
+            else:
+                self._idle.set()
+
 
 class ConcurrencyLimit:
-    def __init__(self, app: Any, limit: int):  # an ASGI application
+    def __init__(
+        self, app: Any, reads: int, writes: int | None = None, writes_give_way: float = 0
+    ):  # an ASGI app
         self.app = app
-        self.limit = max(1, limit)
-        self._slots: asyncio.Semaphore | None = None
+        self.reads = Lane("read", reads)
+        self.writes = (
+            self.reads
+            if writes is None
+            else Lane("write", writes, after=self.reads, give_way_seconds=writes_give_way)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._slots is None:  # made on the server's event loop, not at import
-            self._slots = asyncio.Semaphore(self.limit)
-        async with self._slots:
-            await self.app(scope, receive, send)
+        lane = self.reads if scope.get("method", "GET") in READ_METHODS else self.writes
+        await lane.run(lambda: self.app(scope, receive, send))

@@ -128,6 +128,10 @@ class CallOutcome:
     retry_after_seconds: float | None = None
     # 3xx redirects followed before this outcome (each hop counts in the same attempt).
     redirect_hops: int = 0
+    # Each trunk the call reached, in order, with what that trunk did (the last is this
+    # outcome): a fallback's answer or timeout belongs to the fallback's health, not to the
+    # first trunk's. Empty from carriers without trunks (the sandbox).
+    trunk_results: list[tuple[int, CallOutcome]] = field(default_factory=list)
 
 
 # Called once when the callee answers (for the optional "call started" webhook, metrics).

@@ -174,6 +174,8 @@ request_route {
 	record_route();
 	if (!ds_select_dst("$var(trunk)", "8")) {
 		xlog("L_WARN", "trunk $var(trunk): no target up for $ru\n");
+		# Ours, not the trunk's: the worker reads X-Aicall-Edge (never relayed from a trunk).
+		append_to_reply("X-Aicall-Edge: unreachable\r\n");
 		send_reply("503", "Trunk Down");
 		exit;
 	}
@@ -211,10 +213,21 @@ failure_route[FAILOVER] {
 			exit;
 		}
 	}
+	if (t_branch_timeout() && !t_branch_replied()) {
+		# No target answered at all: what would be tm's own 408 says it is ours, as PJSIP's
+		# timer B does in direct mode (NO ANSWER FROM TRUNK, not the trunk's 408).
+		append_to_reply("X-Aicall-Edge: timeout\r\n");
+		t_reply("408", "No Answer From Trunk");
+		exit;
+	}
 }
 
 reply_route {
 	if ($rm == "REGISTER") {
 		$sht(regcode=>$tu) = $rs;
+	}
+	# Only this edge may say a failure was its own: a trunk's copy of the header is dropped.
+	if (is_present_hf("X-Aicall-Edge")) {
+		remove_hf("X-Aicall-Edge");
 	}
 }

@@ -179,6 +179,7 @@ class SipCarrier(base.Carrier):
     ) -> CallOutcome:
         outcome = await self._place_on_trunk(request, on_answered)
         trunk = request.trunk
+        results = _reached(trunk, outcome)
         # Several trunks in priority order: the next one takes a call this one could not.
         while trunk is not None and trunk.fallback is not None and trunk_could_not_carry(outcome):
             log.info(
@@ -191,6 +192,8 @@ class SipCarrier(base.Carrier):
             )
             trunk = trunk.fallback
             outcome = await self._place_on_trunk(replace(request, trunk=trunk), on_answered)
+            results += _reached(trunk, outcome)
+        outcome.trunk_results = results
         return outcome
 
     async def _place_on_trunk(
@@ -286,6 +289,14 @@ class SipCarrier(base.Carrier):
             outcome.sip_code,
         )
         return outcome
+
+
+def _reached(trunk: TrunkConfig | None, outcome: CallOutcome) -> list[tuple[int, CallOutcome]]:
+    """The trunk's share of a call's results: nothing when the call never went out on it
+    (skipped as unavailable, or no trunk id)."""
+    if trunk is None or not trunk.trunk_id or outcome.hangup_cause == base.TRUNK_UNAVAILABLE:
+        return []
+    return [(trunk.trunk_id, replace(outcome, trunk_results=[]))]  # a copy: no cycle
 
 
 async def _wait_settled(

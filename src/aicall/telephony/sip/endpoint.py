@@ -69,7 +69,8 @@ class Endpoint:
         self.public_address = os.environ.get("AICALL_SIP_PUBLIC_ADDRESS", "")
         # Behind the SIP edge only RTP faces the trunk: Via and Contact keep the local
         # address, which the edge (on this host) reaches without a hairpin through the NAT.
-        sip_public = "" if os.environ.get("AICALL_SIP_BEHIND_EDGE") == "1" else self.public_address
+        self.behind_edge = os.environ.get("AICALL_SIP_BEHIND_EDGE") == "1"
+        sip_public = "" if self.behind_edge else self.public_address
         tcfg = pj.TransportConfig()
         tcfg.port = port
         tcfg.boundAddress = bind

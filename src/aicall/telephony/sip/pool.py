@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import socket
 import sys
 import time
 from collections import deque
@@ -28,6 +29,12 @@ MAX_START_FAILURES = 5
 # Each worker has its own RTP port range: 100 pjsua processes all starting at the default
 # 4000 collide ("Address already in use") under load.
 RTP_PORTS_PER_WORKER = 20
+# A SIP keep-alive (RFC 5626: a bare CRLF pair), which PJSIP reads and discards. A worker
+# sleeps in `libHandleEvents` until a SIP packet or its 100 ms poll timeout; a command on
+# its pipe does not wake it. After each command the pool sends this to the worker's own SIP
+# socket, so a call is dialled at once rather than up to 100 ms later (50 ms on average,
+# which at 50 new calls a second is 2-3 calls waiting in pipes at any time).
+WAKE = b"\r\n\r\n"
 
 
 class PoolUnavailable(RuntimeError):
@@ -135,6 +142,7 @@ class WorkerProcess:
     def send(self, command: dict[str, Any]) -> None:
         assert self.proc is not None and self.proc.stdin is not None
         self.proc.stdin.write((json.dumps(command) + "\n").encode())
+        self.pool.wake(self)
 
     async def call(
         self, command: dict[str, Any], on_event: Callable[[dict[str, Any]], None]
@@ -215,6 +223,27 @@ class WorkerPool:
         self._waiters: deque[asyncio.Future] = deque()
         self._reaper: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._wake_socket: socket.socket | None = None
+
+    def wake(self, worker: WorkerProcess) -> None:
+        """Interrupt the worker's poll so it reads the command just written (see WAKE)."""
+        if not worker.port:
+            return
+        host = self.bind_address
+        if host in ("", "0.0.0.0"):  # noqa: S104 - the wildcard bind: reach it on loopback
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        try:
+            if self._wake_socket is None or self._wake_socket.family != family:
+                if self._wake_socket is not None:
+                    self._wake_socket.close()
+                self._wake_socket = socket.socket(family, socket.SOCK_DGRAM)
+                self._wake_socket.setblocking(False)
+            self._wake_socket.sendto(WAKE, (host.strip("[]"), worker.port))
+        except OSError:
+            pass  # the worker still reads the command at its next poll timeout
 
     def _wake(self, count: int) -> None:
         while count > 0 and self._waiters:
@@ -367,3 +396,6 @@ class WorkerPool:
         await asyncio.gather(*(w.stop() for w in list(self.workers)), return_exceptions=True)
         for task in list(self._tasks):
             task.cancel()
+        if self._wake_socket is not None:
+            self._wake_socket.close()
+            self._wake_socket = None

@@ -76,6 +76,19 @@ def status_code(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# The SIP edge marks the failures it generated itself (and drops the header from anything a
+# trunk sends), so a worker behind it can tell the edge's 408/503 from the trunk's.
+_EDGE_LOCAL = re.compile(
+    r"^X-Aicall-Edge[ \t]*:[ \t]*(timeout|unreachable)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE
+)
+
+
+def edge_generated(message: str) -> bool:
+    """Whether a response is the SIP edge's own failure (no target answered, none up)."""
+    head = (message or "").split("\r\n\r\n", 1)[0]
+    return _EDGE_LOCAL.search(head) is not None
+
+
 def retry_after_seconds(message: str) -> float | None:
     """A response's `Retry-After` delta-seconds (comment and parameters ignored), capped."""
     head = (message or "").split("\r\n\r\n", 1)[0]

@@ -152,8 +152,11 @@ class Worker(IvrMixin, MediaMixin):
             if state.answered_at is None and code >= 300:
                 message = _received_message(event)
                 state.retry_after = sipmsg.retry_after_seconds(message)
-                # A final response nobody sent: PJSIP's own timer B or a transport error.
-                state.local_failure = _generated_locally(event)
+                # A final response nobody sent: PJSIP's own timer B or a transport error, or
+                # behind the edge its own 408/503 (it marks them; a trunk's mark is dropped).
+                state.local_failure = _generated_locally(event) or (
+                    self.endpoint.behind_edge and sipmsg.edge_generated(message)
+                )
             self.finish(state, code, info.lastReason)
 
     def on_redirected(self, key: str, target: str, event: Any) -> int:

@@ -209,7 +209,9 @@ def _unsaved_campaign(
         except json.JSONDecodeError as exc:
             raise CampaignError("ivr_menu", _("The key-press menu is not valid JSON.")) from exc
         converted = take_menu_uploads(request, raw)
-    values = clean_settings(raw)
+    # The same rule as saving: the menu plays the campaign's recordings and those chosen.
+    recordings = set(saved.menu_audio or {}) if saved is not None else set()
+    values = clean_settings(raw, recordings=recordings | set(converted))
     campaign = Campaign(owner_id=owner_id(request), campaign_type=CampaignType.IVR)
     if saved is not None:
         for field in Campaign._meta.concrete_fields:
@@ -270,8 +272,9 @@ def listen(request: HttpRequest) -> HttpResponse:
             os.unlink(temp)
         for name in stored:
             default_storage.delete(name)
-    response = HttpResponse(audio, content_type="audio/wav")
+    response = HttpResponse(audio.wav, content_type="audio/wav")
     response["Cache-Control"] = "no-store"
+    response["X-Preview-Shortened"] = "true" if audio.shortened else "false"
     return response
 
 

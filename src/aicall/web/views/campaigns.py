@@ -105,10 +105,11 @@ def _save(request: HttpRequest, form: CampaignForm, campaign: Campaign | None):
         values = form.service_values()
         recordings = take_menu_uploads(request, values)
         with transaction.atomic():
+            # The menu may refer to the recordings chosen with it (stored just below).
             if campaign is None:
-                saved = do_create_campaign(owner_id(request), values)
+                saved = do_create_campaign(owner_id(request), values, new_recordings=recordings)
             else:
-                saved = do_update_campaign(campaign, values)
+                saved = do_update_campaign(campaign, values, new_recordings=recordings)
             apply_audio_upload(request, saved, form.cleaned_data)
             attach_menu_audio(saved, recordings)
         return saved
