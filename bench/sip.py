@@ -1,7 +1,8 @@
 """How many simultaneous SIP calls with audio aicall holds, against SIPp's own caller.
 
-    .venv/bin/python bench/sip.py [--calls 400] [--cps 50] [--hold 30] [--no-reference]
-                                  [--no-prewarm] [--personalized] [--edge kamailio|direct]
+    .venv/bin/python bench/sip.py [--calls 400] [--cps 50] [--hold 40] [--window 25]
+                                  [--no-reference] [--no-prewarm] [--personalized]
+                                  [--edge kamailio|direct] [--no-wake]
                                   [--echoes 4] [--before DIR --phases before,now]
 
 One SIPp callee (uas) on 127.0.0.1 answers everything; its SDP sends each call's RTP to one
@@ -464,8 +465,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=400)
     parser.add_argument("--cps", type=float, default=50)
-    parser.add_argument("--hold", type=float, default=30)
-    parser.add_argument("--window", type=float, default=10, help="seconds of CPU sampling")
+    parser.add_argument("--hold", type=float, default=40)
+    parser.add_argument("--window", type=float, default=25, help="seconds of CPU sampling")
     parser.add_argument("--no-prewarm", dest="prewarm", action="store_false")
     parser.add_argument(
         "--personalized",

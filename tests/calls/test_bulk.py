@@ -8,7 +8,14 @@ from django.db.backends.postgresql.base import DatabaseWrapper as PostgreSQL
 from django.utils import timezone
 
 from aicall.calls.bulk import CALL, CALL_ATTEMPT, Table, update_rows
-from aicall.calls.dialing import AttemptResult, CallResult, ClaimedRow, InFlightRow
+from aicall.calls.dialing import (
+    AttemptResult,
+    CallResult,
+    ClaimedRow,
+    InFlightRow,
+    NewAttempt,
+    do_claim_calls,
+)
 from aicall.calls.models import Call, CallAttempt
 from aicall.calls.services import NewCall, import_contacts
 
@@ -32,6 +39,7 @@ def test_the_specification_is_the_models_fields(table: Table, model):
         (ClaimedRow, CALL),
         (InFlightRow, CALL),
         (AttemptResult, CALL_ATTEMPT),
+        (NewAttempt, CALL_ATTEMPT),
     ],
 )
 def test_every_record_names_columns_of_its_table(record, table: Table):
@@ -88,6 +96,34 @@ def test_an_import_stores_every_column_as_the_orm_would(db, ivr_campaign):
         "Nguyễn Văn A",
     )
     assert call.created_at == call.due_at and call.owner_id == ivr_campaign.owner_id
+
+
+def test_a_claim_stores_its_attempt_row_as_the_orm_would(db, ivr_campaign):
+    call_id = import_contacts(ivr_campaign, [{"phone_number": "0901234562"}]).call_ids[0]
+    now = timezone.now()
+    (claimed,) = do_claim_calls("d1", [call_id], now)
+    stored = CallAttempt.objects.get(call_id=call_id)
+    expected = CallAttempt(call_id=call_id, attempt=1, called_at=now, dialer="d1")
+    fields = [f.attname for f in CallAttempt._meta.concrete_fields if f.attname != "id"]
+    assert [getattr(stored, f) for f in fields] == [getattr(expected, f) for f in fields]
+    assert claimed.attempt_count == 1
+
+
+def test_sqlite_datetimes_are_stored_as_django_stores_them():
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from aicall.calls.bulk import _adapters
+
+    (adapt,) = _adapters(CALL_ATTEMPT, ["called_at"])
+    django_adapt = connection.ops.adapt_datetimefield_value
+    for value in [
+        timezone.now(),
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),  # no microseconds
+        datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),
+        None,
+    ]:
+        assert adapt(value) == django_adapt(value)
 
 
 def test_a_webhook_event_carries_the_export_rows_fields_by_name():

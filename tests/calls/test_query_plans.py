@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from aicall.calls.dialing import lock_due_calls
+from aicall.calls.dialing import in_flight_by_campaign, lock_due_calls
 from aicall.calls.models import Call, CallStatus
 from aicall.calls.queries import Page, count_if_whole_history, export_page, finished_calls
 from aicall.campaigns.models import CampaignStatus
@@ -57,7 +57,7 @@ def _sorts(plan: str) -> bool:
     return "TEMP B-TREE" in plan
 
 
-def _finished(campaign, count: int = 30) -> None:
+def _finished(campaign, count: int = 30, *, analyze: bool = True) -> None:
     start = timezone.now() - timedelta(hours=2)
     for n in range(count):
         Call.objects.create(
@@ -73,8 +73,9 @@ def _finished(campaign, count: int = 30) -> None:
         Call.objects.create(
             campaign=campaign, owner_id=campaign.owner_id, phone_e164="+84901", phone_as_sent="x"
         )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    if analyze:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 def _check(plans: list[tuple[str, str]], index: str, ordered: list[str]) -> None:
@@ -136,3 +137,22 @@ def test_the_claim_takes_due_calls_in_order_from_the_claim_index(ivr_campaign):
         )
 
     _check(_plans_of_calls_queries(run), "call_claim", ordered=["ORDER BY"])
+
+
+@pytest.mark.parametrize("analyzed", [False, True])
+def test_the_in_flight_count_reads_only_the_calls_in_flight(ivr_campaign, analyzed):
+    """Without statistics (nothing ANALYZEs the dialer's database) SQLite read the whole
+    claim index, every queued and finished call, for its campaign order; with them it
+    seeks to the in-flight calls of each campaign in it (a skip-scan)."""
+    _finished(ivr_campaign, analyze=analyzed)
+    queued = Call.objects.filter(status=CallStatus.QUEUED).values("pk")[:3]
+    Call.objects.filter(pk__in=queued).update(status=CallStatus.DIALING, claimed_by="d1")
+
+    plans = _plans_of_calls_queries(in_flight_by_campaign)
+    assert plans
+    for sql, plan in plans:
+        assert not _full_scan(plan), f"{sql}\n{plan}"
+        if connection.vendor == "postgresql":
+            assert "call_in_flight" in plan, plan
+        else:
+            assert "call_in_flight" in plan or plan.startswith("SEARCH"), plan

@@ -16,8 +16,10 @@ Both databases get the same rows; each gets the statement that is fastest on it:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
@@ -112,6 +114,19 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def _sqlite_datetime(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Django's SQLite datetime adapter (naive UTC text), short-cut for values already in
+    UTC (timezone.now() and what is computed from it): a store batch adapts seven
+    datetimes a result, and Django's checks made each 1.6x slower (2.3 vs 1.4 us)."""
+
+    def adapt(value: Any) -> Any:
+        if value.__class__ is datetime and value.tzinfo is UTC:
+            return str(value.replace(tzinfo=None))
+        return fallback(value)
+
+    return adapt
+
+
 def _adapters(table: Table, names: Sequence[str], *, clip_text: bool = False) -> list[Any]:
     """For each column, how a Python value becomes what the database driver is given
     (None: as it is).
@@ -120,7 +135,9 @@ def _adapters(table: Table, names: Sequence[str], *, clip_text: bool = False) ->
     not make a whole batch fail (and be retried, and fail) forever. Imports check their
     values before and skip this (a function call per value of 100,000 rows).
     """
-    adapt_datetime = connection.ops.adapt_datetimefield_value
+    adapt_datetime: Callable[[Any], Any] = connection.ops.adapt_datetimefield_value
+    if connection.vendor == "sqlite" and connection.timezone is UTC:
+        adapt_datetime = _sqlite_datetime(adapt_datetime)
 
     def as_json(value: Any) -> str | None:
         return None if value is None else orjson.dumps(value).decode()
@@ -146,6 +163,29 @@ def _adapt(row: Sequence[Any], adapters: list[Any]) -> Sequence[Any]:
     if not any(adapters):
         return row
     return [value if fn is None else fn(value) for value, fn in zip(row, adapters, strict=True)]
+
+
+def _converter(names: Sequence[str], order: Sequence[str], adapters: list[Any]) -> Any:
+    """A function from a record (fields `names`) to its bound values in `order`, adapted.
+
+    One pass a row, the picking done in C (itemgetter), the adapters called only where a
+    column has one: a store batch converts a thousand records of 11 and 15 values.
+    """
+    index = {name: i for i, name in enumerate(names)}
+    positions = [index[name] for name in order]
+    picked = [adapters[i] for i in positions]
+    adapted = [(j, fn) for j, fn in enumerate(picked) if fn is not None]
+    pick: Callable[[Sequence[Any]], Sequence[Any]] = operator.itemgetter(*positions)
+    if len(positions) == 1:  # itemgetter of one index gives the value, not a tuple
+        pick = lambda row: (row[positions[0]],)  # noqa: E731
+
+    def convert(row: Sequence[Any]) -> list[Any]:
+        values = list(pick(row))
+        for j, fn in adapted:
+            values[j] = fn(values[j])
+        return values
+
+    return convert
 
 
 def insert_rows(table: Table, shared: Mapping[str, Any], rows: Sequence[NamedTuple]) -> None:
@@ -200,30 +240,35 @@ def update_rows(
     names = list(rows[0]._fields)
     values = [n for n in names if n not in key]
     adapters = _adapters(table, names, clip_text=True)
-    params = [_adapt(row, adapters) for row in rows]
     fixed = [f"{name} = {literal}" for name, literal in (constants or {}).items()]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            convert = _converter(names, names, adapters)
             sets = [
                 f"{n} = COALESCE(v.{n}, t.{n})" if n in keep_when_null else f"{n} = v.{n}"
                 for n in values
             ]
-            row_sql = "(" + ", ".join(f"%s::{table.column(n).pg_type}" for n in names) + ")"
+            # Only the first row is cast: a VALUES list takes each column's type from its
+            # typed entries and coerces the rest (as UNION does). A cast on every value
+            # made PostgreSQL parse and fold 15,000 of them per statement.
+            typed = "(" + ", ".join(f"%s::{table.column(n).pg_type}" for n in names) + ")"
+            plain = "(" + ", ".join(["%s"] * len(names)) + ")"
             where = " AND ".join(f"t.{n} = v.{n}" for n in key)
-            for chunk in _chunks(params, CHUNK):
+            for chunk in _chunks(rows, CHUNK):
+                values_sql = ", ".join([typed] + [plain] * (len(chunk) - 1))
                 cursor.execute(
                     f"UPDATE {table.name} AS t SET {', '.join(sets + fixed)} "  # noqa: S608
-                    f"FROM (VALUES {', '.join([row_sql] * len(chunk))}) AS v({', '.join(names)}) "
+                    f"FROM (VALUES {values_sql}) AS v({', '.join(names)}) "
                     f"WHERE {where}",
-                    [value for row in chunk for value in row],
+                    [value for row in chunk for value in convert(row)],
                 )
         else:
+            convert = _converter(names, [*values, *key], adapters)
             sets = [
                 f"{n} = COALESCE(%s, {n})" if n in keep_when_null else f"{n} = %s" for n in values
             ]
             where = " AND ".join(f"{n} = %s" for n in key)
-            order = [names.index(n) for n in values + list(key)]
             cursor.executemany(
                 f"UPDATE {table.name} SET {', '.join(sets + fixed)} WHERE {where}",  # noqa: S608
-                [[row[i] for i in order] for row in params],
+                [convert(row) for row in rows],
             )
