@@ -126,8 +126,14 @@ def test_sqlite_datetimes_are_stored_as_django_stores_them():
         assert adapt(value) == django_adapt(value)
 
 
-def test_a_webhook_event_carries_the_export_rows_fields_by_name():
-    from aicall.calls.events import CallEvent
-    from aicall.calls.queries import ExportRow
+def test_a_webhook_event_carries_the_export_call_object_with_its_attempt():
+    from aicall.calls.events import CallEvent, event_payload
+    from aicall.calls.queries import ExportRow, call_object
 
-    assert CallEvent._fields[: len(ExportRow._fields)] == ExportRow._fields
+    row = ExportRow(7, "02873001234", "+84901234567", None, 12, "1", "NORMAL CLEARING", 40)
+    payload = event_payload(CallEvent(row, attempt=2, sandbox=True), "call.finished", 3)
+    assert payload == {
+        "event": "call.finished",
+        "data": {**call_object(row), "campaign_id": 3, "attempt": 2, "sandbox": True},
+    }
+    assert payload["data"]["call_id"] == 7 and payload["data"]["callee_id"] == "0901234567"

@@ -1,11 +1,10 @@
 """A call's webhook events: what `call.started` and `call.finished` say about it."""
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import NamedTuple
 
 from aicall.calls.models import Call, CallState
-from aicall.calls.queries import call_object
+from aicall.calls.queries import ExportRow, call_object
 from aicall.campaigns.models import Campaign
 from aicall.webhooks import outbox
 from aicall.webhooks.outbox import CALL_STARTED, wants_event
@@ -14,14 +13,7 @@ from aicall.webhooks.outbox import CALL_STARTED, wants_event
 class CallEvent(NamedTuple):
     """What one event says about a call: the export's call object, and which attempt."""
 
-    call_id: int
-    caller_id: str
-    phone_e164: str
-    called_at: datetime | None
-    duration_seconds: int
-    key_press: str
-    note: str
-    state: int | None
+    row: ExportRow
     attempt: int
     # Placed by the sandbox: the payload says "sandbox": true (an extension field), so a
     # simulated call is never mistaken for a real one.
@@ -30,7 +22,7 @@ class CallEvent(NamedTuple):
 
 def event_payload(call: CallEvent, event: str, campaign_id: int) -> dict:
     """`{"event", "data": {<export call object>, campaign_id, attempt}}` (see api.md)."""
-    data = call_object(call)  # CallEvent has ExportRow's fields, by name
+    data = call_object(call.row)
     data["campaign_id"] = campaign_id
     data["attempt"] = call.attempt
     if call.sandbox:
@@ -40,7 +32,7 @@ def event_payload(call: CallEvent, event: str, campaign_id: int) -> dict:
 
 def event_of(call: Call, event: str) -> CallEvent:
     """A stored call's event; call.started always says state 20 (calling)."""
-    return CallEvent(
+    row = ExportRow(
         call.pk,
         call.caller_id,
         call.phone_e164,
@@ -49,9 +41,8 @@ def event_of(call: Call, event: str) -> CallEvent:
         call.key_press,
         call.hangup_cause,
         CallState.CALLING if event == CALL_STARTED else call.state,
-        call.attempt_count,
-        call.carrier == "sandbox",
     )
+    return CallEvent(row, call.attempt_count, call.carrier == "sandbox")
 
 
 def enqueue_call_events(campaign: Campaign, calls: Iterable[Call], event: str) -> int:
@@ -68,5 +59,5 @@ def enqueue_call_events(campaign: Campaign, calls: Iterable[Call], event: str) -
 def enqueue_events(campaign_id: int, event: str, calls: list[CallEvent]) -> int:
     """Queue `event` for each of `calls` of one campaign (whose webhook wants it)."""
     return outbox.enqueue_events(
-        campaign_id, event, [(c.call_id, event_payload(c, event, campaign_id)) for c in calls]
+        campaign_id, event, [(c.row.call_id, event_payload(c, event, campaign_id)) for c in calls]
     )

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -34,7 +34,8 @@ _EXPORT_FIELDS = (
 
 
 class ExportRow(NamedTuple):
-    """What a call object is made of (a stored call's `_EXPORT_FIELDS`, or an event)."""
+    """What a call object is made of: a stored call's `_EXPORT_FIELDS`, or a webhook event's
+    `CallEvent.row`."""
 
     call_id: int
     caller_id: str
@@ -44,27 +45,6 @@ class ExportRow(NamedTuple):
     key_press: str
     note: str
     state: int | None
-
-
-class _CallFacts(Protocol):
-    """Anything with ExportRow's attributes: an ExportRow, a webhook event's CallEvent."""
-
-    @property
-    def call_id(self) -> int: ...
-    @property
-    def caller_id(self) -> str: ...
-    @property
-    def phone_e164(self) -> str: ...
-    @property
-    def called_at(self) -> datetime | None: ...
-    @property
-    def duration_seconds(self) -> int: ...
-    @property
-    def key_press(self) -> str: ...
-    @property
-    def note(self) -> str: ...
-    @property
-    def state(self) -> int | None: ...
 
 
 @dataclass
@@ -135,7 +115,7 @@ def count_if_whole_history(page: Page, *, owner_id: int, campaign_id: int | None
     return counter.finished if counter else 0
 
 
-def call_object(row: _CallFacts) -> dict[str, Any]:
+def call_object(row: ExportRow) -> dict[str, Any]:
     """One call as the contract's export shows it."""
     return {
         "call_id": row.call_id,

@@ -16,6 +16,7 @@ from django.db import transaction
 from aicall.calls.dialing import owned_attempts
 from aicall.calls.events import CallEvent, enqueue_events
 from aicall.calls.models import CallState
+from aicall.calls.queries import ExportRow
 from aicall.dialer.policy import INTERRUPTED, whole_seconds
 from aicall.dialer.settle import Settled, retry_plan, write_settled
 from aicall.dialer.types import SANDBOX, FinishedCall, FlushStats, StartedCall
@@ -103,14 +104,16 @@ def _enqueue_started(started: list[StartedCall]) -> None:
         if wants_event(campaign.webhook_url, campaign.webhook_call_started, CALL_STARTED):
             by_campaign[campaign.id].append(
                 CallEvent(
-                    call_id=s.claimed.call_id,
-                    caller_id=campaign.effective_caller_id,
-                    phone_e164=s.claimed.phone_e164,
-                    called_at=s.placed_at,
-                    duration_seconds=0,
-                    key_press="",
-                    note="",
-                    state=CallState.CALLING,
+                    ExportRow(
+                        call_id=s.claimed.call_id,
+                        caller_id=campaign.effective_caller_id,
+                        phone_e164=s.claimed.phone_e164,
+                        called_at=s.placed_at,
+                        duration_seconds=0,
+                        key_press="",
+                        note="",
+                        state=CallState.CALLING,
+                    ),
                     attempt=s.claimed.attempt,
                     sandbox=s.carrier == SANDBOX,
                 )

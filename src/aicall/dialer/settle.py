@@ -25,6 +25,7 @@ from aicall.calls.dialing import (
 )
 from aicall.calls.events import CallEvent, enqueue_events, event_of
 from aicall.calls.models import CallState, CallStatus
+from aicall.calls.queries import ExportRow
 from aicall.dialer.policy import (
     INTERRUPTED,
     format_key_press,
@@ -149,14 +150,16 @@ def write_settled(settled: list[Settled], now: datetime) -> None:
             continue
         finals[campaign.id].append(
             CallEvent(
-                call_id=s.call_id,
-                caller_id=campaign.effective_caller_id,
-                phone_e164=s.phone_e164,
-                called_at=s.called_at,
-                duration_seconds=s.duration_seconds,
-                key_press=call.key_press[:_KEY_PRESS_WIDTH],  # as the row stores it
-                note=s.cause,
-                state=s.state,
+                ExportRow(
+                    call_id=s.call_id,
+                    caller_id=campaign.effective_caller_id,
+                    phone_e164=s.phone_e164,
+                    called_at=s.called_at,
+                    duration_seconds=s.duration_seconds,
+                    key_press=call.key_press[:_KEY_PRESS_WIDTH],  # as the row stores it
+                    note=s.cause,
+                    state=s.state,
+                ),
                 attempt=s.attempt,
                 sandbox=s.sandbox,
             )
