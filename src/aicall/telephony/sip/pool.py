@@ -229,19 +229,13 @@ class WorkerPool:
         """Interrupt the worker's poll so it reads the command just written (see WAKE)."""
         if not worker.port:
             return
-        host = self.bind_address
-        if host in ("", "0.0.0.0"):  # noqa: S104 - the wildcard bind: reach it on loopback
-            host = "127.0.0.1"
-        elif host == "::":
-            host = "::1"
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        host = _reachable(self.bind_address)
         try:
-            if self._wake_socket is None or self._wake_socket.family != family:
-                if self._wake_socket is not None:
-                    self._wake_socket.close()
+            if self._wake_socket is None:
+                family = socket.AF_INET6 if ":" in host else socket.AF_INET
                 self._wake_socket = socket.socket(family, socket.SOCK_DGRAM)
                 self._wake_socket.setblocking(False)
-            self._wake_socket.sendto(WAKE, (host.strip("[]"), worker.port))
+            self._wake_socket.sendto(WAKE, (host, worker.port))
         except OSError:
             pass  # the worker still reads the command at its next poll timeout
 
@@ -399,3 +393,12 @@ class WorkerPool:
         if self._wake_socket is not None:
             self._wake_socket.close()
             self._wake_socket = None
+
+
+def _reachable(bind_address: str) -> str:
+    """Where the pool reaches a worker bound to `bind_address`: a wildcard on loopback."""
+    if bind_address in ("", "0.0.0.0"):  # noqa: S104 - the wildcard bind
+        return "127.0.0.1"
+    if bind_address == "::":
+        return "::1"
+    return bind_address.strip("[]")
