@@ -159,12 +159,6 @@ def _adapters(table: Table, names: Sequence[str], *, clip_text: bool = False) ->
     return adapters
 
 
-def _adapt(row: Sequence[Any], adapters: list[Any]) -> Sequence[Any]:
-    if not any(adapters):
-        return row
-    return [value if fn is None else fn(value) for value, fn in zip(row, adapters, strict=True)]
-
-
 def _converter(names: Sequence[str], order: Sequence[str], adapters: list[Any]) -> Any:
     """A function from a record (fields `names`) to its bound values in `order`, adapted.
 
@@ -175,9 +169,11 @@ def _converter(names: Sequence[str], order: Sequence[str], adapters: list[Any]) 
     positions = [index[name] for name in order]
     picked = [adapters[i] for i in positions]
     adapted = [(j, fn) for j, fn in enumerate(picked) if fn is not None]
-    pick: Callable[[Sequence[Any]], Sequence[Any]] = operator.itemgetter(*positions)
-    if len(positions) == 1:  # itemgetter of one index gives the value, not a tuple
-        pick = lambda row: (row[positions[0]],)  # noqa: E731
+    pick: Callable[[Sequence[Any]], Sequence[Any]]
+    if len(positions) > 1:
+        pick = operator.itemgetter(*positions)
+    else:  # itemgetter of one index gives the value, not a tuple; of none, it refuses
+        pick = lambda row: tuple(row[i] for i in positions)  # noqa: E731
 
     def convert(row: Sequence[Any]) -> list[Any]:
         values = list(pick(row))
@@ -194,7 +190,9 @@ def insert_rows(table: Table, shared: Mapping[str, Any], rows: Sequence[NamedTup
         return
     names = list(rows[0]._fields)
     shared_names = list(shared)
-    shared_values = _adapt(list(shared.values()), _adapters(table, shared_names))
+    shared_values = _converter(shared_names, shared_names, _adapters(table, shared_names))(
+        list(shared.values())
+    )
     adapters = _adapters(table, names)
     into = f"INSERT INTO {table.name} ({', '.join(shared_names + names)})"
     with connection.cursor() as cursor:
@@ -205,7 +203,8 @@ def insert_rows(table: Table, shared: Mapping[str, Any], rows: Sequence[NamedTup
                 for n, a in zip(names, adapters, strict=True)
             ]
             if any(plain):
-                payload = orjson.dumps([_adapt(row, plain) for row in rows]).decode()
+                convert = _converter(names, names, plain)
+                payload = orjson.dumps([convert(row) for row in rows]).decode()
             else:  # the records as they are (orjson takes a NamedTuple via `default`)
                 payload = orjson.dumps(rows, default=tuple).decode()
             picks = ", ".join(f"value ->> {n}" for n in range(len(names)))
@@ -216,9 +215,10 @@ def insert_rows(table: Table, shared: Mapping[str, Any], rows: Sequence[NamedTup
             )
         else:
             placeholders = ", ".join(["%s"] * (len(shared_names) + len(names)))
+            convert = _converter(names, names, adapters)
             cursor.executemany(
                 f"{into} VALUES ({placeholders})",  # noqa: S608 - spec names
-                [(*shared_values, *_adapt(row, adapters)) for row in rows],
+                [(*shared_values, *convert(row)) for row in rows],
             )
 
 
