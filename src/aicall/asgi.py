@@ -1,4 +1,7 @@
 import os
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
 
 import django
 from asgiref.sync import sync_to_async
@@ -34,13 +37,31 @@ from aicall.lib.write_gate import yield_to_other_processes  # noqa: E402
 # Many request threads write here; the dialer's writes go first (lib/write_gate.py).
 yield_to_other_processes()
 
-# Threads (and database connections) for requests that read, and for those that write
-# (lib/concurrency.py); the rest wait their turn on the event loop. A write whose turn has
-# come lets queued reads go first, for at most 2 s: an import takes seconds of
-# a client's patience anyway, an export page should take milliseconds.
+_FILE_SUFFIXES = (".csv", ".xlsx", ".wav")
+
+
+def is_download(scope: Mapping[str, Any]) -> bool:
+    """A file streamed for as long as the client takes to read it: the API's and the
+    website's CSV and Excel downloads (`….csv`, `download.xlsx`, `format=csv`), recordings
+    and audio previews (`….wav`)."""
+    if scope.get("path", "").endswith(_FILE_SUFFIXES):
+        return True
+    query = scope.get("query_string", b"")
+    return b"format" in query and any(
+        name == "format" and value.lower() == "csv"
+        for name, value in parse_qsl(query.decode("latin-1"))
+    )
+
+
+# Threads (and database connections) for requests that read, for those that write and for
+# downloads (lib/concurrency.py); the rest wait their turn on the event loop. A write whose
+# turn has come lets queued reads go first, for at most 2 s: an import takes seconds of a
+# client's patience anyway, an export page should take milliseconds.
 application = ConcurrencyLimit(
     BodyLimit(django_application),
-    reads=int(os.environ.get("AICALL_WEB_CONCURRENCY", "8")),
+    reads=int(os.environ.get("AICALL_WEB_CONCURRENCY", "2")),
     writes=int(os.environ.get("AICALL_WEB_WRITE_CONCURRENCY", "2")),
     writes_give_way=2.0,
+    downloads=int(os.environ.get("AICALL_WEB_DOWNLOAD_CONCURRENCY", "4")),
+    is_download=is_download,
 )

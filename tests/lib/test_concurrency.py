@@ -115,3 +115,39 @@ def test_lifespan_and_websocket_scopes_pass_straight_through():
     guarded = ConcurrencyLimit(app, 1)
     asyncio.run(guarded({"type": "lifespan"}, None, None))
     assert seen == ["lifespan"]
+
+
+def test_downloads_wait_for_threads_of_their_own_and_never_hold_up_reads():
+    release_downloads = None
+    threads = {"read": set(), "download": set()}
+
+    async def app(scope, receive, send):
+        kind = "download" if scope["path"].endswith(".csv") else "read"
+        await sync_to_async(lambda: threads[kind].add(threading.get_ident()))()
+        if kind == "download":
+            await release_downloads.wait()  # a client reading its CSV slowly
+
+    guarded = ConcurrencyLimit(
+        app, reads=1, writes=1, downloads=2, is_download=lambda s: s["path"].endswith(".csv")
+    )
+
+    async def main():
+        nonlocal release_downloads
+        release_downloads = asyncio.Event()
+        downloads = [
+            asyncio.create_task(
+                guarded({"type": "http", "method": "GET", "path": "/a.csv"}, None, None)
+            )
+            for _ in range(3)
+        ]
+        await asyncio.sleep(0.01)
+        assert guarded.downloads.waiting == 1  # two streaming, one queued behind them
+        page = {"type": "http", "method": "GET", "path": "/api/export"}
+        await asyncio.wait_for(asyncio.gather(*(guarded(page, None, None) for _ in range(5))), 5)
+        release_downloads.set()
+        await asyncio.gather(*downloads)
+
+    asyncio.run(main())
+    assert len(threads["read"]) == 1
+    assert len(threads["download"]) == 2
+    assert not threads["read"] & threads["download"]

@@ -8,6 +8,7 @@ fails at once on every server: nothing to broadcast, the database row is the tru
 import hashlib
 import hmac
 import time
+from typing import NamedTuple
 
 import jwt
 from django.conf import settings
@@ -33,8 +34,14 @@ def mint_access_token(user: User, now: float | None = None) -> str:
     return jwt.encode(payload, settings.SECRET_KEY, algorithm=ALGORITHM)
 
 
-def user_for_access_token(token: object) -> User | None:
-    """The active user a token belongs to, or None for any token that must get `401`."""
+class Claims(NamedTuple):
+    user_id: int
+    sign: str
+
+
+def claims_of(token: object) -> Claims | None:
+    """The account a well-formed, unexpired token names, before the database is asked; None
+    for any token that must get `401`."""
     if not isinstance(token, str) or not token or len(token) > 2048:
         return None
     try:
@@ -49,7 +56,21 @@ def user_for_access_token(token: object) -> User | None:
     user_id, sign = payload.get("user_id"), payload.get("sign")
     if not isinstance(user_id, int) or not isinstance(sign, str):
         return None
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None or not hmac.compare_digest(sign, _sign_for(user.secret_key)):
+    return Claims(user_id, sign)
+
+
+def signed_with(secret_key: str, claims: Claims) -> bool:
+    """Whether the token was minted from this secret_key, the account's current one (constant
+    time)."""
+    return hmac.compare_digest(claims.sign, _sign_for(secret_key))
+
+
+def user_for_access_token(token: object) -> User | None:
+    """The active user a token belongs to, or None for any token that must get `401`."""
+    claims = claims_of(token)
+    if claims is None:
+        return None
+    user = User.objects.filter(pk=claims.user_id, is_active=True).first()
+    if user is None or not signed_with(user.secret_key, claims):
         return None
     return user

@@ -7,7 +7,7 @@ from ninja import Router
 from aicall.accounts.services import user_for_secret_key
 from aicall.accounts.tokens import mint_access_token
 from aicall.api import schemas
-from aicall.api.auth import account_and_campaign, account_of
+from aicall.api.auth import account_and_campaign, call_history
 from aicall.api.bodies import MalformedBody, request_data
 from aicall.api.csv_export import csv_download, wants_csv
 from aicall.api.imports import run_import
@@ -19,6 +19,7 @@ from aicall.api.responses import (
     ok,
 )
 from aicall.calls.queries import (
+    CallHistory,
     count_if_whole_history,
     export_page,
     finished_calls,
@@ -94,8 +95,9 @@ def _import_contacts(request: HttpRequest, campaign_id: str) -> HttpResponse:
     return run_import(request, user, campaign, contacts)
 
 
-def _call_page(request: HttpRequest, owner_id: int, campaign_id: int | None, since):
-    page = page_from_query(request.GET, since)
+def _call_page(request: HttpRequest, history: CallHistory):
+    page = page_from_query(request.GET, history.started_at)
+    owner_id, campaign_id = history.owner_id, history.campaign_id
     calls = finished_calls(owner_id=owner_id, campaign_id=campaign_id, page=page)
     if wants_csv(request.GET):  # extension: the whole range as CSV (api/csv_export.py)
         name = f"campaign-{campaign_id}-calls.csv" if campaign_id else "call-log.csv"
@@ -121,8 +123,7 @@ def _revalidated(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     summary="Finished calls of one campaign",
 )
 def export_calls(request: HttpRequest, campaign_id: str) -> HttpResponse:
-    user, campaign = account_and_campaign(request, campaign_id)
-    return _call_page(request, user.pk, campaign.pk, campaign.created_at)
+    return _call_page(request, call_history(request, campaign_id))
 
 
 @router.get(
@@ -155,5 +156,4 @@ def generate_access_token(request: HttpRequest) -> HttpResponse:
     summary="Finished calls across all of the account's campaigns",
 )
 def call_log(request: HttpRequest) -> HttpResponse:
-    user = account_of(request)
-    return _call_page(request, user.pk, None, user.created_at)
+    return _call_page(request, call_history(request))

@@ -5,7 +5,7 @@ rows change only here. Every function runs inside the caller's transaction: a cl
 or a batch of results is one transaction, with the webhook events the dialer queues.
 
 Status filters that must match a partial index are written with `in_flight_only` (constant
-SQL, see models.FINISHED_SQL); the claim reads the (campaign, status, due_at, id) index.
+SQL, see models._StatusLiteral); the claim reads the (campaign, status, due_at, id) index.
 """
 
 from __future__ import annotations

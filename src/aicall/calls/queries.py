@@ -47,6 +47,15 @@ class ExportRow(NamedTuple):
     state: int | None
 
 
+class CallHistory(NamedTuple):
+    """Whose finished calls a read lists: an account's, or one campaign's of it, and when that
+    history starts (a page's default start)."""
+
+    owner_id: int
+    campaign_id: int | None
+    started_at: datetime
+
+
 @dataclass
 class Page:
     """What export and call-log were asked for, with bad numbers replaced by the defaults."""

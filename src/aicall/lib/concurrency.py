@@ -1,4 +1,4 @@
-"""An ASGI guard that runs Django's requests on a fixed set of threads, in two lanes.
+"""An ASGI guard that runs Django's requests on a fixed set of threads, in lanes.
 
 Why threads of our own: Django's ASGI handler gives every request a new thread (one
 `ThreadSensitiveContext` each), and database connections belong to a thread, so every
@@ -17,7 +17,18 @@ and a write whose turn has come lets queued reads start first (`writes_give_way`
 most: when all clients send at once, the reads' queue drains before imports share the
 GIL with it). Writes are not starved: past that bound they start whatever the reads do,
 and they keep their lane's threads. Waiting here costs nothing (a coroutine on the event
-loop); a streamed answer (CSV) keeps its thread until it is sent.
+loop).
+
+Why few threads: they share one GIL, and every database call releases and takes it back,
+a hand-over between threads (a context switch) when several are runnable. Measured on the
+2-core test machine (bench/request_cpu.py, 8 clients reading at once): 8 read threads spent
+~45 % more CPU per export page than 2, a fifth of it in the kernel. Two threads keep one
+slow read from stalling the lane; more only add hand-overs.
+
+Why a lane for downloads: a streamed answer (CSV, a workbook, a recording) keeps its thread
+until the client has read it all, minutes on a slow line; among the few read threads, two
+such clients would stall every read. Requests the `is_download` predicate names wait for
+threads of their own.
 """
 
 import asyncio
@@ -94,8 +105,14 @@ class Lane:
 
 class ConcurrencyLimit:
     def __init__(
-        self, app: Any, reads: int, writes: int | None = None, writes_give_way: float = 0
-    ):  # an ASGI app
+        self,
+        app: Any,  # an ASGI app
+        reads: int,
+        writes: int | None = None,
+        writes_give_way: float = 0,
+        downloads: int = 0,
+        is_download: Callable[[Scope], bool] | None = None,
+    ):
         self.app = app
         self.reads = Lane("read", reads)
         self.writes = (
@@ -103,10 +120,18 @@ class ConcurrencyLimit:
             if writes is None
             else Lane("write", writes, after=self.reads, give_way_seconds=writes_give_way)
         )
+        self.downloads = Lane("download", downloads) if downloads and is_download else None
+        self.is_download = is_download
+
+    def lane_for(self, scope: Scope) -> Lane:
+        if scope.get("method", "GET") not in READ_METHODS:
+            return self.writes
+        if self.downloads is not None and self.is_download is not None and self.is_download(scope):
+            return self.downloads
+        return self.reads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        lane = self.reads if scope.get("method", "GET") in READ_METHODS else self.writes
-        await lane.run(lambda: self.app(scope, receive, send))
+        await self.lane_for(scope).run(lambda: self.app(scope, receive, send))
