@@ -1,7 +1,7 @@
 """Reads of calls for export, call-log and the website, always scoped to one account."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -98,30 +98,54 @@ def finished_calls(*, owner_id: int, campaign_id: int | None, page: Page) -> Que
     return finished_only(in_range).order_by("called_at", "id")
 
 
+# The counter row and the first and last finished call's time (two seeks in the export or
+# call-log index), in one statement: the ORM spent ~0.5 ms building the three queries this
+# replaces, on every export and call-log page. SQLite only, as the counters are.
+_WHOLE_HISTORY_SQL = """
+SELECT finished,
+  (SELECT called_at FROM {calls} WHERE {column} = %s AND status = '{done}'
+   ORDER BY called_at, id LIMIT 1),
+  (SELECT called_at FROM {calls} WHERE {column} = %s AND status = '{done}'
+   ORDER BY called_at DESC, id DESC LIMIT 1)
+FROM {counters} WHERE scope = %s AND scope_id = %s
+"""
+_WHOLE_HISTORY = {
+    scope: _WHOLE_HISTORY_SQL.format(
+        calls=f'"{Call._meta.db_table}"',
+        counters=f'"{FinishedCallCount._meta.db_table}"',
+        column=column,
+        done=CallStatus.DONE.value,
+    )
+    for scope, column in (("campaign", "campaign_id"), ("owner", "owner_id"))
+}
+
+
 def count_if_whole_history(page: Page, *, owner_id: int, campaign_id: int | None) -> int | None:
     """The total from the trigger-kept counter when the page's range spans every finished call.
 
-    Two index seeks find the first and last finished call of the campaign (or account); if
-    the range covers both, the counter is the answer. SQLite only (migration calls/0004);
-    None means: count the range.
+    If the range covers the first and the last finished call of the campaign (or account),
+    the counter is the answer. SQLite only (migration calls/0004); None means: count the
+    range.
     """
     if connection.vendor != "sqlite":
         return None
-    if campaign_id is not None:
-        scope, scope_id = "campaign", campaign_id
-        history = finished_only(Call.objects.filter(campaign_id=campaign_id))
-    else:
-        scope, scope_id = "owner", owner_id
-        history = finished_only(Call.objects.filter(owner_id=owner_id))
-    by_time = history.values_list("called_at", flat=True)
-    first = by_time.order_by("called_at", "id").first()
-    last = by_time.order_by("-called_at", "-id").first()
-    if first is None or last is None:
-        return 0
-    if page.start > first or page.end < last:
+    scope, scope_id = ("campaign", campaign_id) if campaign_id is not None else ("owner", owner_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_WHOLE_HISTORY[scope], [scope_id, scope_id, scope, scope_id])
+        found = cursor.fetchone()
+    if found is None or found[1] is None:
+        return 0  # no finished call (the triggers add the row with the first)
+    finished, first_at, last_at = found
+    if page.start > _stored_utc(first_at) or page.end < _stored_utc(last_at):
         return None
-    counter = FinishedCallCount.objects.filter(scope=scope, scope_id=scope_id).first()
-    return counter.finished if counter else 0
+    return finished
+
+
+def _stored_utc(value: datetime | str) -> datetime:
+    """A datetime as Django stores it in SQLite (naive UTC; the driver parses the column's
+    declared type, text is the fallback) -> an aware datetime."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def call_object(row: ExportRow) -> dict[str, Any]:
