@@ -170,14 +170,18 @@ def export_page(
     The page's ids come from the covering index first (a deep OFFSET then skips index
     entries, not table rows), and only those rows are read in full. A page in the second
     half is found walking the index backwards from the end, so no page costs more than
-    half a walk on top of the count. `whole_history` is the total when the caller knows
-    it already (see `count_if_whole_history`).
+    half a walk on top of the count. The first page, which skips nothing, is read in one
+    query. `whole_history` is the total when the caller knows it already (see
+    `count_if_whole_history`).
     """
     total = calls.count() if whole_history is None else whole_history
     if page.offset >= total:
         return total, []
-    ids_by_time = calls.values_list("id", flat=True)
     end = min(page.offset + page.limit, total)
+    if page.offset == 0:
+        first = calls.values_list(*_EXPORT_FIELDS)[:end]
+        return total, [call_object(ExportRow(*row)) for row in first]
+    ids_by_time = calls.values_list("id", flat=True)
     if page.offset > total // 2:
         backwards = ids_by_time.reverse()[total - end : total - page.offset]
         ids = list(backwards)[::-1]
