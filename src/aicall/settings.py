@@ -88,9 +88,9 @@ ASGI_APPLICATION = "aicall.asgi.application"
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # Persistent connections: the web process runs requests on a fixed set of threads
-# (lib/concurrency.py), so each thread keeps one connection from request to request (at
-# most AICALL_WEB_CONCURRENCY + AICALL_WEB_WRITE_CONCURRENCY of them) instead of opening
-# one per request; the dialer and the webhook sender keep theirs between jobs.
+# (lib/concurrency.py), so each thread keeps one connection from request to request (one
+# per thread of its three lanes, AICALL_WEB_*CONCURRENCY) instead of opening one per
+# request; the dialer and the webhook sender keep theirs between jobs.
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
