@@ -73,3 +73,25 @@ def test_bad_token_on_import_and_export_is_401(api, ivr_campaign):
     body = {"access_token": "x", "contacts": [{"phone_number": "0901234567"}]}
     assert api.post(f"{path}/import", body) == BAD_TOKEN
     assert api.get(f"{path}/export", access_token="x") == BAD_TOKEN
+
+
+def test_export_checks_the_token_against_the_owners_current_key_and_state(
+    api, user, ivr_campaign, other_user
+):
+    # Export checks token and campaign in one query (api/auth.call_history): the same
+    # answers as the long way, whatever is wrong.
+    path = f"/api/campaigns/{ivr_campaign.pk}/export"
+    token = mint_access_token(user)
+    assert api.get(path, access_token=token)[0] == 200
+    for campaign_id in ("abc", str(2**70), "0", str(ivr_campaign.pk + 1000)):
+        status, body = api.get(f"/api/campaigns/{campaign_id}/export", access_token=token)
+        assert (status, body["code"]) == (404, "01"), campaign_id
+        assert api.get(f"/api/campaigns/{campaign_id}/export", access_token="x") == BAD_TOKEN
+    others = mint_access_token(other_user)
+    assert api.get(path, access_token=others)[1]["code"] == "01"
+    do_rotate_secret_key(user)
+    assert api.get(path, access_token=token) == BAD_TOKEN
+    fresh = mint_access_token(user)
+    assert api.get(path, access_token=fresh)[0] == 200
+    do_set_active(user, False)
+    assert api.get(path, access_token=fresh) == BAD_TOKEN

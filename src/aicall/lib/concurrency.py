@@ -22,8 +22,8 @@ loop).
 Why few threads: they share one GIL, and every database call releases and takes it back,
 a hand-over between threads (a context switch) when several are runnable. Measured on the
 2-core test machine (bench/request_cpu.py, 8 clients reading at once): 8 read threads spent
-~45 % more CPU per export page than 2, a fifth of it in the kernel. Two threads keep one
-slow read from stalling the lane; more only add hand-overs.
+45-65 % more CPU per export page than 2, a fifth to a quarter of it in the kernel. Two
+threads keep one slow read from stalling the lane; more only add hand-overs.
 
 Why a lane for downloads: a streamed answer (CSV, a workbook, a recording) keeps its thread
 until the client has read it all, minutes on a slow line; among the few read threads, two
