@@ -30,7 +30,8 @@ class SyncChainASGIHandler(ASGIHandler):
 django.setup(set_prefix=False)
 django_application = SyncChainASGIHandler()
 
-from aicall.body_limit import BodyLimit  # noqa: E402 - needs the settings above
+from aicall.api.csv_export import wants_csv  # noqa: E402 - needs the settings above
+from aicall.body_limit import BodyLimit  # noqa: E402
 from aicall.lib.concurrency import ConcurrencyLimit  # noqa: E402
 from aicall.lib.write_gate import yield_to_other_processes  # noqa: E402
 
@@ -47,10 +48,7 @@ def is_download(scope: Mapping[str, Any]) -> bool:
     if scope.get("path", "").endswith(_FILE_SUFFIXES):
         return True
     query = scope.get("query_string", b"")
-    return b"format" in query and any(
-        name == "format" and value.lower() == "csv"
-        for name, value in parse_qsl(query.decode("latin-1"))
-    )
+    return b"format" in query and wants_csv(dict(parse_qsl(query.decode("latin-1"))))
 
 
 # Threads (and database connections) for requests that read, for those that write and for

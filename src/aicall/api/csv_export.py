@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.cache import get_conditional_response
 
 from aicall.calls.models import Call
-from aicall.calls.queries import iter_call_objects
+from aicall.calls.queries import CallHistory, finished_calls, iter_call_objects, page_from_query
 from aicall.lib.spreadsheet import safe_row
 
 COLUMNS = (
@@ -89,8 +89,13 @@ def csv_etag(calls: QuerySet[Call]) -> str:
 
 
 def csv_download(
-    request: HttpRequest, calls: QuerySet[Call], filename: str
+    request: HttpRequest, history: CallHistory
 ) -> HttpResponse | StreamingHttpResponse:
+    """The finished calls of `history` in the query's time range, as a CSV attachment."""
+    page = page_from_query(request.GET, history.started_at)
+    campaign_id = history.campaign_id
+    calls = finished_calls(owner_id=history.owner_id, campaign_id=campaign_id, page=page)
+    filename = f"campaign-{campaign_id}-calls.csv" if campaign_id else "call-log.csv"
     etag = csv_etag(calls)
     unchanged = get_conditional_response(request, etag=etag)
     if unchanged is not None:  # 304: the client's copy is current

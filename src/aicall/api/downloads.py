@@ -12,7 +12,6 @@ from ninja import Router
 from aicall.api import schemas
 from aicall.api.auth import call_history
 from aicall.api.csv_export import csv_download
-from aicall.calls.queries import CallHistory, finished_calls, page_from_query
 
 router = Router(tags=["CSV downloads (extension)"])
 
@@ -53,7 +52,7 @@ def _csv_only(what: str) -> dict:
     summary="Download a campaign's finished calls as CSV (the whole time range)",
 )
 def export_csv(request: HttpRequest, campaign_id: str) -> HttpResponse | StreamingHttpResponse:
-    return _download(request, call_history(request, campaign_id))
+    return csv_download(request, call_history(request, campaign_id))
 
 
 @router.get(
@@ -63,12 +62,4 @@ def export_csv(request: HttpRequest, campaign_id: str) -> HttpResponse | Streami
     summary="Download the account's finished calls as CSV (the whole time range)",
 )
 def call_log_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    return _download(request, call_history(request))
-
-
-def _download(request: HttpRequest, history: CallHistory) -> HttpResponse | StreamingHttpResponse:
-    page = page_from_query(request.GET, history.started_at)
-    owner_id, campaign_id = history.owner_id, history.campaign_id
-    calls = finished_calls(owner_id=owner_id, campaign_id=campaign_id, page=page)
-    name = f"campaign-{campaign_id}-calls.csv" if campaign_id else "call-log.csv"
-    return csv_download(request, calls, name)
+    return csv_download(request, call_history(request))

@@ -96,12 +96,11 @@ def _import_contacts(request: HttpRequest, campaign_id: str) -> HttpResponse:
 
 
 def _call_page(request: HttpRequest, history: CallHistory):
+    if wants_csv(request.GET):  # extension: the whole range as CSV (api/csv_export.py)
+        return csv_download(request, history)
     page = page_from_query(request.GET, history.started_at)
     owner_id, campaign_id = history.owner_id, history.campaign_id
     calls = finished_calls(owner_id=owner_id, campaign_id=campaign_id, page=page)
-    if wants_csv(request.GET):  # extension: the whole range as CSV (api/csv_export.py)
-        name = f"campaign-{campaign_id}-calls.csv" if campaign_id else "call-log.csv"
-        return csv_download(request, calls, name)
     known_total = count_if_whole_history(page, owner_id=owner_id, campaign_id=campaign_id)
     total, rows = export_page(calls, page, known_total)
     return _revalidated(request, ok(results={"limit": page.limit, "total": total, "calls": rows}))

@@ -121,12 +121,12 @@ class ConcurrencyLimit:
             else Lane("write", writes, after=self.reads, give_way_seconds=writes_give_way)
         )
         self.downloads = Lane("download", downloads) if downloads and is_download else None
-        self.is_download = is_download
+        self.is_download = is_download or (lambda scope: False)
 
     def lane_for(self, scope: Scope) -> Lane:
         if scope.get("method", "GET") not in READ_METHODS:
             return self.writes
-        if self.downloads is not None and self.is_download is not None and self.is_download(scope):
+        if self.downloads is not None and self.is_download(scope):
             return self.downloads
         return self.reads
 
