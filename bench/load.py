@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _server import free_port, fresh_postgres_database, run, server  # noqa: E402
+from _server import cpu_times, free_port, fresh_postgres_database, run, server  # noqa: E402
 
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/bench_load"
 
@@ -106,15 +106,6 @@ class Dialer:
         return (v1 - v0) / (t1 - t0), longest
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (0 once it has gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def processes(server_pid: int) -> dict[str, list[int]]:
     """The web process and the children `aicall serve` supervises, by command name."""
     found: dict[str, list[int]] = {"web": [server_pid]}
@@ -143,7 +134,9 @@ class CpuMeter:
         self.before = self.read()
 
     def read(self) -> dict[str, float]:
-        used = {name: sum(map(cpu_seconds, pids)) for name, pids in self.groups.items()}
+        used = {
+            name: sum(sum(cpu_times(pid)) for pid in pids) for name, pids in self.groups.items()
+        }
         used["load generator"] = time.process_time()
         return used
 

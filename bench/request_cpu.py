@@ -17,12 +17,17 @@ import os
 import random
 import sys
 import time
-from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _server import account_with_campaign, fresh_postgres_database, run, server  # noqa: E402
+from _server import (  # noqa: E402
+    account_with_campaign,
+    cpu_times,
+    fresh_postgres_database,
+    run,
+    server,
+)
 
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/bench_request_cpu"
 
@@ -41,13 +46,6 @@ Call.objects.bulk_create(
          key_press="1 (5)", hangup_cause="NORMAL CLEARING")
     for n in range({calls}))
 """
-
-
-def cpu_seconds(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds of the process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def request_of(kind: str, campaign_id: int):
@@ -84,9 +82,9 @@ async def measure(base: str, token: str, campaign_id: int, kind: str, args) -> d
         ]
         per_client = args.requests // clients
         await asyncio.gather(*(send(c, kind, campaign_id, 20) for c in pool))  # warm threads
-        before, started = cpu_seconds(args.pid), time.monotonic()
+        before, started = cpu_times(args.pid), time.monotonic()
         await asyncio.gather(*(send(c, kind, campaign_id, per_client) for c in pool))
-        elapsed, after = time.monotonic() - started, cpu_seconds(args.pid)
+        elapsed, after = time.monotonic() - started, cpu_times(args.pid)
         user, system = after[0] - before[0], after[1] - before[1]
         for c in pool:
             await c.aclose()
